@@ -1,0 +1,448 @@
+//! The API object (spec 1.1, 1.6, 1.8): provider registry, API hooks, global context, the
+//! transaction-context propagator, API event handlers, and shutdown.
+//!
+//! All of an instance's shared state lives in [`ApiShared`], named once below with the lock that
+//! guards it. Lock order, where two are held: `registry` before `events`. User code never runs
+//! under either.
+
+use crate::client::Client;
+use crate::context::EvaluationContext;
+use crate::evaluation::EvaluationError;
+use crate::events::{
+    EventDetails, EventEmitter, EventHandler, EventState, HandlerId, HandlerScope, ProviderEvent,
+    ProviderEventDetails,
+};
+use crate::hooks::Hook;
+use crate::provider::{FeatureProvider, ProviderMetadata, ProviderStatus};
+use crate::providers::NoOpProvider;
+use crate::registry::{Registration, Registry};
+use crate::sync::{self, Arc, Condvar, Mutex, RwLock};
+use crate::transaction::{ThreadLocalPropagator, TransactionContextPropagator};
+use std::collections::BTreeMap;
+
+/// The shared state of one API instance.
+pub(crate) struct ApiShared {
+    /// Providers, API hooks, global context and the propagator: everything one evaluation reads,
+    /// read together under one read lock (A15). See `Registry` for its invariant.
+    pub(crate) registry: RwLock<Registry>,
+    /// Event handlers and the delivery queue. Taken after `registry` when both are needed.
+    pub(crate) events: Mutex<EventState>,
+    /// Signalled when a delivery finishes (paired with `events`).
+    pub(crate) delivered: Condvar,
+}
+
+impl ApiShared {
+    fn new() -> Self {
+        Self {
+            registry: RwLock::new("registry.read", "registry.write", fresh_registry(0)),
+            events: Mutex::new("events", EventState::default()),
+            delivered: Condvar::new(),
+        }
+    }
+}
+
+/// A registry with the no-op default provider and nothing else; `first_serial` keeps serials
+/// unique across resets.
+fn fresh_registry(first_serial: u64) -> Registry {
+    let noop: Arc<dyn FeatureProvider> = Arc::new(NoOpProvider);
+    let name = noop.metadata().name;
+    let default = Registration::new_ready(first_serial, noop, name);
+    Registry {
+        default: Arc::new(default),
+        domains: BTreeMap::new(),
+        hooks: Arc::new(Vec::new()),
+        context: Arc::new(EvaluationContext::default()),
+        context_version: 0,
+        propagator: Arc::new(ThreadLocalPropagator::new()),
+        propagator_version: 0,
+        pending_shutdown: Vec::new(),
+        next_serial: first_serial + 1,
+    }
+}
+
+/// An OpenFeature API instance. Cloning gives another handle to the same instance.
+///
+/// [`Api::new`] makes an isolated instance (spec 1.8); [`Api::global`] is the process-wide one
+/// (spec 1.1.1), a thin wrapper over an instance made on first use.
+#[derive(Clone)]
+pub struct Api {
+    shared: Arc<ApiShared>,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api").finish_non_exhaustive()
+    }
+}
+
+/// Which slot a provider is bound to.
+#[derive(Clone, Copy)]
+enum Slot<'a> {
+    Default,
+    Domain(&'a str),
+}
+
+impl Api {
+    /// A new, independent API instance (spec 1.8.1) with the no-op provider as default.
+    pub fn new() -> Self {
+        Self {
+            shared: Arc::new(ApiShared::new()),
+        }
+    }
+
+    /// The process-wide API instance (spec 1.1.1). Not available under the model checkers,
+    /// which cannot model a value that outlives one execution.
+    #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+    pub fn global() -> &'static Api {
+        static GLOBAL: sync::OnceLock<Api> = sync::OnceLock::new();
+        GLOBAL.get_or_init(Api::new)
+    }
+
+    // ----- providers -----------------------------------------------------------------------
+
+    /// Binds `provider` as the default and returns at once; `initialize` runs in the
+    /// background (spec 1.1.2.1, 1.1.2.2).
+    pub fn set_provider(&self, provider: Arc<dyn FeatureProvider>) {
+        let _in_background = self.bind(Slot::Default, provider, false);
+    }
+
+    /// Binds `provider` as the default, waits for its `initialize` and for the resulting event's
+    /// handlers, and returns the outcome (spec 1.1.2.4).
+    pub fn set_provider_and_wait(
+        &self,
+        provider: Arc<dyn FeatureProvider>,
+    ) -> Result<(), EvaluationError> {
+        self.bind(Slot::Default, provider, true)
+    }
+
+    /// Binds `provider` to `domain` and returns at once (spec 1.1.3).
+    pub fn set_domain_provider(&self, domain: &str, provider: Arc<dyn FeatureProvider>) {
+        let _in_background = self.bind(Slot::Domain(domain), provider, false);
+    }
+
+    /// Binds `provider` to `domain` and waits for its initialization (spec 1.1.3, 1.1.2.4).
+    pub fn set_domain_provider_and_wait(
+        &self,
+        domain: &str,
+        provider: Arc<dyn FeatureProvider>,
+    ) -> Result<(), EvaluationError> {
+        self.bind(Slot::Domain(domain), provider, true)
+    }
+
+    /// The one place that changes a binding. Under the registry write lock it swaps the slot,
+    /// creates the registration if the provider is not bound elsewhere (claiming its
+    /// `initialize`), and retires the old registration if no slot binds it any more (claiming
+    /// its `shutdown` if no lease is live). Everything claimed runs after the lock is released.
+    fn bind(
+        &self,
+        slot: Slot<'_>,
+        provider: Arc<dyn FeatureProvider>,
+        wait: bool,
+    ) -> Result<(), EvaluationError> {
+        let name = crate::contain::call("provider metadata", || provider.metadata())
+            .map(|metadata| metadata.name)
+            .unwrap_or_else(|_| "unnamed provider".to_owned());
+        let (registration, created, init_context, to_shut_down) = {
+            let mut registry = self.shared.registry.write();
+            let (registration, created) = match registry.find(&provider) {
+                Some(existing) => (Arc::clone(existing), false),
+                None => {
+                    let serial = registry.take_serial();
+                    let created = Arc::new(Registration::new_uninitialized(
+                        serial,
+                        Arc::clone(&provider),
+                        name,
+                    ));
+                    created
+                        .emitter
+                        .attach(Arc::clone(&self.shared), Arc::clone(&created));
+                    (created, true)
+                }
+            };
+            let previous = match slot {
+                Slot::Default => Some(std::mem::replace(
+                    &mut registry.default,
+                    Arc::clone(&registration),
+                )),
+                Slot::Domain(domain) => registry
+                    .domains
+                    .insert(domain.to_owned(), Arc::clone(&registration)),
+            };
+            let to_shut_down = previous
+                .filter(|previous| !registry.binds(previous) && registry.retire(previous));
+            (registration, created, Arc::clone(&registry.context), to_shut_down)
+        };
+        if let Some(previous) = to_shut_down {
+            previous.shut_down();
+        }
+        if !created {
+            return if wait {
+                registration.wait_initialized()
+            } else {
+                Ok(())
+            };
+        }
+        let emitter = EventEmitter::new(Arc::clone(&registration.emitter));
+        let _contained = crate::contain::call("provider attach", || {
+            registration.provider.attach(emitter)
+        });
+        if wait {
+            let (outcome, ticket) = self.shared.initialize(&registration, &init_context);
+            if let Some(ticket) = ticket {
+                self.shared.wait_delivered(ticket);
+            }
+            outcome
+        } else {
+            let shared = Arc::clone(&self.shared);
+            let thread_name = format!("openfeature-init-{}", registration.serial);
+            sync::spawn(&thread_name, move || {
+                let _ = shared.initialize(&registration, &init_context);
+            });
+            Ok(())
+        }
+    }
+
+    /// Metadata of the provider a client of `domain` would use (spec 1.1.5).
+    pub fn provider_metadata(&self, domain: Option<&str>) -> ProviderMetadata {
+        let registry = self.shared.registry.read();
+        ProviderMetadata::new(registry.registration_for(domain).name.clone())
+    }
+
+    /// The domains that have a provider of their own, in name order.
+    pub fn bound_domains(&self) -> Vec<String> {
+        self.shared.registry.read().domains.keys().cloned().collect()
+    }
+
+    /// Status of the provider a client of `domain` would use.
+    pub fn provider_status(&self, domain: Option<&str>) -> ProviderStatus {
+        self.shared.registry.read().registration_for(domain).status()
+    }
+
+    /// Unbinds every provider and removes every event handler in one step (A9, A12), then shuts
+    /// the providers down and waits for that. Hooks, context and the propagator are kept.
+    pub fn clear_providers(&self) {
+        self.reset(false);
+    }
+
+    /// Shuts every provider down once and resets all state of the instance in one step: providers,
+    /// hooks, event handlers, evaluation context and propagator (spec 1.6.1, 1.6.2; A6, A9, A12).
+    /// Returns when every provider's `shutdown` has run, unless called from provider or hook code
+    /// (then providers still in use by that call shut down when it finishes).
+    pub fn shutdown(&self) {
+        self.reset(true);
+    }
+
+    fn reset(&self, everything: bool) {
+        let retired: Vec<(Arc<Registration>, bool)> = {
+            let mut registry = self.shared.registry.write();
+            let mut events = self.shared.events.lock();
+            let bound = registry.distinct_registrations();
+            let earlier = std::mem::take(&mut registry.pending_shutdown);
+            let mut fresh = fresh_registry(registry.next_serial);
+            if !everything {
+                fresh.hooks = Arc::clone(&registry.hooks);
+                fresh.context = Arc::clone(&registry.context);
+                fresh.context_version = registry.context_version;
+                fresh.propagator = Arc::clone(&registry.propagator);
+                fresh.propagator_version = registry.propagator_version;
+            } else {
+                fresh.context_version = registry.context_version + 1;
+                fresh.propagator_version = registry.propagator_version + 1;
+            }
+            *registry = fresh;
+            events.clear_handlers();
+            let mut retired: Vec<(Arc<Registration>, bool)> = Vec::new();
+            for registration in bound {
+                let drained = registry.retire(&registration);
+                retired.push((registration, drained));
+            }
+            // The fresh registry must not keep the old ones: it waits for them below instead.
+            registry.pending_shutdown.clear();
+            retired.extend(earlier.into_iter().map(|registration| (registration, false)));
+            retired
+        };
+        for (registration, drained) in &retired {
+            if *drained {
+                registration.shut_down();
+            }
+        }
+        for (registration, _) in &retired {
+            registration.wait_shut_down();
+        }
+    }
+
+    // ----- clients -------------------------------------------------------------------------
+
+    /// A client bound to the default provider (spec 1.1.6). Never fails (spec 1.1.7).
+    pub fn client(&self) -> Client {
+        Client::new(Arc::clone(&self.shared), None)
+    }
+
+    /// A client bound to `domain`: it uses the domain's provider, or the default while the
+    /// domain has none (spec 1.1.3, 1.1.6).
+    pub fn domain_client(&self, domain: &str) -> Client {
+        Client::new(Arc::clone(&self.shared), Some(Arc::from(domain)))
+    }
+
+    // ----- hooks ---------------------------------------------------------------------------
+
+    /// Appends API hooks (spec 1.1.4). Concurrent calls never lose a hook (A7): the list is
+    /// replaced whole under the registry write lock.
+    pub fn add_hooks(&self, hooks: impl IntoIterator<Item = Arc<dyn Hook>>) {
+        let hooks: Vec<Arc<dyn Hook>> = hooks.into_iter().collect();
+        let mut registry = self.shared.registry.write();
+        let mut list = Vec::with_capacity(registry.hooks.len() + hooks.len());
+        list.extend(registry.hooks.iter().cloned());
+        list.extend(hooks);
+        registry.hooks = Arc::new(list);
+    }
+
+    /// Removes every API hook.
+    pub fn clear_hooks(&self) {
+        self.shared.registry.write().hooks = Arc::new(Vec::new());
+    }
+
+    /// The API hooks, in order.
+    pub fn hooks(&self) -> Vec<Arc<dyn Hook>> {
+        self.shared.registry.read().hooks.as_ref().clone()
+    }
+
+    // ----- evaluation context --------------------------------------------------------------
+
+    /// Replaces the global evaluation context (spec 3.2.1).
+    pub fn set_context(&self, context: EvaluationContext) {
+        let mut registry = self.shared.registry.write();
+        registry.context = Arc::new(context);
+        registry.context_version += 1;
+    }
+
+    /// The global evaluation context.
+    pub fn context(&self) -> Arc<EvaluationContext> {
+        Arc::clone(&self.shared.registry.read().context)
+    }
+
+    /// Overlays `fields` on the global context in one atomic step: no read-modify-write race can
+    /// lose another thread's attributes (A13).
+    pub fn merge_context(&self, fields: &EvaluationContext) {
+        let mut registry = self.shared.registry.write();
+        let mut merged = registry.context.as_ref().clone();
+        merged.merge_in(fields);
+        registry.context = Arc::new(merged);
+        registry.context_version += 1;
+    }
+
+    /// Applies `update` to the global context atomically (A13). `update` runs outside the lock
+    /// and is retried on a copy of the newer context if another change landed meanwhile, so it
+    /// may run more than once and should have no side effects.
+    pub fn update_context(&self, mut update: impl FnMut(&mut EvaluationContext)) {
+        loop {
+            let (current, version) = {
+                let registry = self.shared.registry.read();
+                (Arc::clone(&registry.context), registry.context_version)
+            };
+            let mut updated = current.as_ref().clone();
+            if crate::contain::call("context update", || update(&mut updated)).is_err() {
+                return;
+            }
+            let mut registry = self.shared.registry.write();
+            if registry.context_version == version {
+                registry.context = Arc::new(updated);
+                registry.context_version += 1;
+                return;
+            }
+        }
+    }
+
+    // ----- transaction context -------------------------------------------------------------
+
+    /// Installs a transaction-context propagator (spec 3.3.1.1). Contexts held by the previous
+    /// propagator are not carried over.
+    pub fn set_transaction_propagator(&self, propagator: Arc<dyn TransactionContextPropagator>) {
+        let mut registry = self.shared.registry.write();
+        registry.propagator = propagator;
+        registry.propagator_version += 1;
+    }
+
+    /// Sets the transaction context through the installed propagator (spec 3.3.1.2). Atomic with
+    /// respect to a propagator swap (A14): if a swap lands while the propagator runs, the
+    /// context is written again into the new one, so the caller's later evaluations see it.
+    pub fn set_transaction_context(&self, context: EvaluationContext) {
+        let context = Arc::new(context);
+        loop {
+            let (propagator, version) = {
+                let registry = self.shared.registry.read();
+                (Arc::clone(&registry.propagator), registry.propagator_version)
+            };
+            let written = crate::contain::call("propagator set", || {
+                propagator.set_transaction_context(Arc::clone(&context))
+            });
+            let unchanged = self.shared.registry.read().propagator_version == version;
+            if written.is_err() || unchanged {
+                return;
+            }
+        }
+    }
+
+    /// The transaction context from the installed propagator, if any.
+    pub fn transaction_context(&self) -> Option<Arc<EvaluationContext>> {
+        let propagator = Arc::clone(&self.shared.registry.read().propagator);
+        crate::contain::call("propagator get", || propagator.get_transaction_context())
+            .ok()
+            .flatten()
+    }
+
+    // ----- events --------------------------------------------------------------------------
+
+    /// Adds an API-level handler for `event` (spec 5.2.2). If a bound provider is already in the
+    /// matching state, the handler runs once for it right away, in order with other events
+    /// (spec 5.3.3).
+    pub fn add_handler(
+        &self,
+        event: ProviderEvent,
+        handler: impl Fn(&EventDetails) + Send + Sync + 'static,
+    ) -> HandlerId {
+        let handler: EventHandler = Arc::new(handler);
+        self.shared.add_handler(HandlerScope::Api, event, handler)
+    }
+
+    /// Removes an API-level handler (spec 5.2.7); returns whether it was registered.
+    pub fn remove_handler(&self, id: HandlerId) -> bool {
+        self.shared.remove_handler(&HandlerScope::Api, id)
+    }
+}
+
+impl ApiShared {
+    /// Runs `initialize` for a registration this thread created, emits the resulting event
+    /// (status first, then handlers: spec 5.3.5), publishes the outcome to waiters and gives back
+    /// the init lease, shutting the provider down if it was retired meanwhile. Returns the
+    /// outcome and the ticket of the event's delivery.
+    pub(crate) fn initialize(
+        self: &Arc<Self>,
+        registration: &Arc<Registration>,
+        context: &EvaluationContext,
+    ) -> (Result<(), EvaluationError>, Option<u64>) {
+        let outcome = registration.run_initialize(context);
+        let (event, details) = match &outcome {
+            Ok(()) => (ProviderEvent::Ready, ProviderEventDetails::default()),
+            Err(error) => (
+                ProviderEvent::Error,
+                ProviderEventDetails {
+                    message: error.message.clone(),
+                    error_code: Some(error.code),
+                    ..ProviderEventDetails::default()
+                },
+            ),
+        };
+        let ticket = self.dispatch(registration, event, details);
+        if registration.finish_initialize(outcome.clone()) {
+            registration.shut_down();
+        }
+        (outcome, ticket)
+    }
+}

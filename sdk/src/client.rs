@@ -1,0 +1,498 @@
+//! Clients and the evaluation pipeline (spec 1.2-1.4, 4.4, 6.1).
+//!
+//! One evaluation reads everything it depends on from one snapshot taken under one registry
+//! read lock: the provider's registration (with a lease that keeps it from being shut down until
+//! the evaluation ends), its status, the API hooks, the global context and the propagator (A15).
+//! It never re-reads any of them. The hot path takes no exclusive lock, and with no hooks and
+//! no context it allocates nothing beyond what the provider returns.
+
+use crate::api::ApiShared;
+use crate::context::EvaluationContext;
+use crate::evaluation::{
+    ErrorCode, EvaluationDetails, EvaluationError, EvaluationOptions, FlagMetadata, Reason,
+};
+use crate::events::{EventDetails, EventHandler, HandlerId, HandlerScope, ProviderEvent};
+use crate::hooks::{FlagType, Hook, HookContext, HookData, HookHints};
+use crate::provider::{FeatureProvider, ProviderStatus, ResolutionResult};
+use crate::registry::{Lease, Registration};
+use crate::sync::{Arc, RwLock};
+use crate::tracking::TrackingEventDetails;
+use crate::transaction::TransactionContextPropagator;
+use crate::value::Value;
+
+/// A type a flag can be evaluated as: `bool`, `i64`, `f64`, `String` or `Value` (structure).
+pub trait FlagValue: Clone + Send + Sized + 'static {
+    const FLAG_TYPE: FlagType;
+
+    /// Calls the provider's resolution method for this type.
+    fn resolve(
+        provider: &dyn FeatureProvider,
+        flag_key: &str,
+        default_value: &Self,
+        context: &EvaluationContext,
+    ) -> ResolutionResult<Self>;
+
+    /// This value as a [`Value`], for hooks.
+    fn to_value(&self) -> Value;
+}
+
+impl FlagValue for bool {
+    const FLAG_TYPE: FlagType = FlagType::Boolean;
+    fn resolve(p: &dyn FeatureProvider, key: &str, default: &Self, ctx: &EvaluationContext) -> ResolutionResult<Self> {
+        p.resolve_bool(key, *default, ctx)
+    }
+    fn to_value(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+impl FlagValue for i64 {
+    const FLAG_TYPE: FlagType = FlagType::Integer;
+    fn resolve(p: &dyn FeatureProvider, key: &str, default: &Self, ctx: &EvaluationContext) -> ResolutionResult<Self> {
+        p.resolve_int(key, *default, ctx)
+    }
+    fn to_value(&self) -> Value {
+        Value::Int(*self)
+    }
+}
+
+impl FlagValue for f64 {
+    const FLAG_TYPE: FlagType = FlagType::Float;
+    fn resolve(p: &dyn FeatureProvider, key: &str, default: &Self, ctx: &EvaluationContext) -> ResolutionResult<Self> {
+        p.resolve_float(key, *default, ctx)
+    }
+    fn to_value(&self) -> Value {
+        Value::Float(*self)
+    }
+}
+
+impl FlagValue for String {
+    const FLAG_TYPE: FlagType = FlagType::String;
+    fn resolve(p: &dyn FeatureProvider, key: &str, default: &Self, ctx: &EvaluationContext) -> ResolutionResult<Self> {
+        p.resolve_string(key, default, ctx)
+    }
+    fn to_value(&self) -> Value {
+        Value::String(self.clone())
+    }
+}
+
+impl FlagValue for Value {
+    const FLAG_TYPE: FlagType = FlagType::Object;
+    fn resolve(p: &dyn FeatureProvider, key: &str, default: &Self, ctx: &EvaluationContext) -> ResolutionResult<Self> {
+        p.resolve_object(key, default, ctx)
+    }
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+
+/// Per-client state, each guarded by its own `RwLock` and replaced whole on change.
+struct ClientState {
+    domain: Option<Arc<str>>,
+    /// Client hooks (copy on write; concurrent adds never lose a hook: A8).
+    hooks: RwLock<Arc<Vec<Arc<dyn Hook>>>>,
+    /// Client evaluation context (spec 3.2.1).
+    context: RwLock<Arc<EvaluationContext>>,
+}
+
+/// A client: evaluates flags against the provider of its domain (spec 1.2). Cloning gives
+/// another handle to the same client.
+#[derive(Clone)]
+pub struct Client {
+    api: Arc<ApiShared>,
+    state: Arc<ClientState>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("domain", &self.state.domain)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one evaluation reads from the API, taken once (A15).
+struct Snapshot {
+    lease: Lease,
+    status: ProviderStatus,
+    api_hooks: Arc<Vec<Arc<dyn Hook>>>,
+    global_context: Arc<EvaluationContext>,
+    propagator: Arc<dyn TransactionContextPropagator>,
+}
+
+impl Client {
+    pub(crate) fn new(api: Arc<ApiShared>, domain: Option<Arc<str>>) -> Self {
+        Self {
+            api,
+            state: Arc::new(ClientState {
+                domain,
+                hooks: RwLock::new("client.hooks.read", "client.hooks.write", Arc::new(Vec::new())),
+                context: RwLock::new(
+                    "client.context.read",
+                    "client.context.write",
+                    Arc::new(EvaluationContext::default()),
+                ),
+            }),
+        }
+    }
+
+    /// The client's domain (spec 1.2.2).
+    pub fn domain(&self) -> Option<&str> {
+        self.state.domain.as_deref()
+    }
+
+    /// Appends client hooks (spec 1.2.1); concurrent calls never lose a hook (A8).
+    pub fn add_hooks(&self, hooks: impl IntoIterator<Item = Arc<dyn Hook>>) {
+        let hooks: Vec<Arc<dyn Hook>> = hooks.into_iter().collect();
+        let mut current = self.state.hooks.write();
+        let mut list = Vec::with_capacity(current.len() + hooks.len());
+        list.extend(current.iter().cloned());
+        list.extend(hooks);
+        *current = Arc::new(list);
+    }
+
+    pub fn clear_hooks(&self) {
+        *self.state.hooks.write() = Arc::new(Vec::new());
+    }
+
+    pub fn hooks(&self) -> Vec<Arc<dyn Hook>> {
+        self.state.hooks.read().as_ref().clone()
+    }
+
+    /// Replaces the client's evaluation context.
+    pub fn set_context(&self, context: EvaluationContext) {
+        *self.state.context.write() = Arc::new(context);
+    }
+
+    pub fn context(&self) -> Arc<EvaluationContext> {
+        Arc::clone(&self.state.context.read())
+    }
+
+    /// The status of the provider this client uses now (spec 1.7.1).
+    pub fn provider_status(&self) -> ProviderStatus {
+        let registry = self.api.registry.read();
+        registry.registration_for(self.domain()).status()
+    }
+
+    /// Adds a client handler (spec 5.2.1); it runs for events of the provider this client is
+    /// bound to when the event is emitted (spec 5.1.2, 5.1.3), and at once if that provider is
+    /// already in the matching state (spec 5.3.3).
+    pub fn add_handler(
+        &self,
+        event: ProviderEvent,
+        handler: impl Fn(&EventDetails) + Send + Sync + 'static,
+    ) -> HandlerId {
+        let handler: EventHandler = Arc::new(handler);
+        self.api.add_handler(
+            HandlerScope::Client(self.state.domain.clone()),
+            event,
+            handler,
+        )
+    }
+
+    /// Removes a handler added through a client of this domain (spec 5.2.7).
+    pub fn remove_handler(&self, id: HandlerId) -> bool {
+        self.api
+            .remove_handler(&HandlerScope::Client(self.state.domain.clone()), id)
+    }
+
+    // ----- typed evaluation (spec 1.3, 1.4) ---------------------------------------------
+
+    pub fn get_bool_value(&self, flag_key: &str, default_value: bool, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> bool {
+        self.evaluate(flag_key, default_value, context, options).value
+    }
+
+    pub fn get_int_value(&self, flag_key: &str, default_value: i64, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> i64 {
+        self.evaluate(flag_key, default_value, context, options).value
+    }
+
+    pub fn get_float_value(&self, flag_key: &str, default_value: f64, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> f64 {
+        self.evaluate(flag_key, default_value, context, options).value
+    }
+
+    pub fn get_string_value(&self, flag_key: &str, default_value: &str, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> String {
+        self.evaluate(flag_key, default_value.to_owned(), context, options).value
+    }
+
+    pub fn get_object_value(&self, flag_key: &str, default_value: Value, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> Value {
+        self.evaluate(flag_key, default_value, context, options).value
+    }
+
+    pub fn get_bool_details(&self, flag_key: &str, default_value: bool, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> EvaluationDetails<bool> {
+        self.evaluate(flag_key, default_value, context, options)
+    }
+
+    pub fn get_int_details(&self, flag_key: &str, default_value: i64, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> EvaluationDetails<i64> {
+        self.evaluate(flag_key, default_value, context, options)
+    }
+
+    pub fn get_float_details(&self, flag_key: &str, default_value: f64, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> EvaluationDetails<f64> {
+        self.evaluate(flag_key, default_value, context, options)
+    }
+
+    pub fn get_string_details(&self, flag_key: &str, default_value: &str, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> EvaluationDetails<String> {
+        self.evaluate(flag_key, default_value.to_owned(), context, options)
+    }
+
+    pub fn get_object_details(&self, flag_key: &str, default_value: Value, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> EvaluationDetails<Value> {
+        self.evaluate(flag_key, default_value, context, options)
+    }
+
+    /// Evaluates a flag of any [`FlagValue`] type with details. Never panics and never fails:
+    /// on any abnormal execution the default value comes back with an error code (spec 1.4.10).
+    pub fn evaluate<T: FlagValue>(
+        &self,
+        flag_key: &str,
+        default_value: T,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> EvaluationDetails<T> {
+        let snapshot = self.snapshot();
+        let client_hooks = Arc::clone(&self.state.hooks.read());
+        let client_context = Arc::clone(&self.state.context.read());
+        let registration = Arc::clone(snapshot.lease.registration());
+        let transaction_context = crate::contain::call("propagator get", || {
+            snapshot.propagator.get_transaction_context()
+        })
+        .ok()
+        .flatten();
+
+        // Spec 3.2.3: global < transaction < client < invocation (< before hooks, below).
+        let merged = EvaluationContext::merged(
+            [
+                Some(snapshot.global_context.as_ref()),
+                transaction_context.as_deref(),
+                Some(client_context.as_ref()),
+                context,
+            ]
+            .into_iter()
+            .flatten(),
+        );
+
+        let provider_hooks = registration.provider.hooks();
+        let invocation_hooks: &[Arc<dyn Hook>] = options.map_or(&[], |options| &options.hooks);
+        let no_hooks = snapshot.api_hooks.is_empty()
+            && client_hooks.is_empty()
+            && invocation_hooks.is_empty()
+            && provider_hooks.is_empty();
+        if no_hooks {
+            // The hot path: no hook machinery, no conversions to `Value`.
+            return match resolve(&registration, snapshot.status, flag_key, &default_value, &merged) {
+                Ok(details) => details,
+                Err(error) => error_details(flag_key, default_value, error),
+            };
+        }
+
+        // Spec 4.4.2: before runs API, client, invocation, provider; the others run reversed.
+        let hooks: Vec<&Arc<dyn Hook>> = snapshot
+            .api_hooks
+            .iter()
+            .chain(client_hooks.iter())
+            .chain(invocation_hooks.iter())
+            .chain(provider_hooks.iter())
+            .collect();
+        let empty_hints = HookHints::new();
+        let default_as_value = default_value.to_value();
+        let run = HookRun {
+            flag_key,
+            flag_type: T::FLAG_TYPE,
+            default_value: &default_as_value,
+            client_domain: self.domain(),
+            provider_name: &registration.name,
+            hooks: &hooks,
+            hints: options.map_or(&empty_hints, |options| &options.hints),
+        };
+        run.evaluate(merged, default_value, |merged, default_value| {
+            resolve(&registration, snapshot.status, flag_key, default_value, merged)
+        })
+    }
+
+    /// Sends a tracking event to the provider this client uses (spec 6.1), with the merged
+    /// context. A provider that panics is contained.
+    pub fn track(
+        &self,
+        event_name: &str,
+        context: Option<&EvaluationContext>,
+        details: Option<&TrackingEventDetails>,
+    ) {
+        let snapshot = self.snapshot();
+        let client_context = Arc::clone(&self.state.context.read());
+        let transaction_context = crate::contain::call("propagator get", || {
+            snapshot.propagator.get_transaction_context()
+        })
+        .ok()
+        .flatten();
+        let merged = EvaluationContext::merged(
+            [
+                Some(snapshot.global_context.as_ref()),
+                transaction_context.as_deref(),
+                Some(client_context.as_ref()),
+                context,
+            ]
+            .into_iter()
+            .flatten(),
+        );
+        let empty = TrackingEventDetails::default();
+        let details = details.unwrap_or(&empty);
+        let provider = Arc::clone(&snapshot.lease.registration().provider);
+        let _contained = crate::contain::call("provider track", || {
+            provider.track(event_name, &merged, details)
+        });
+    }
+
+    /// Reads registration (with a lease), status, API hooks, global context and propagator
+    /// under one registry read lock.
+    fn snapshot(&self) -> Snapshot {
+        let registry = self.api.registry.read();
+        let registration = registry.registration_for(self.domain());
+        Snapshot {
+            lease: Registration::lease(registration),
+            status: registration.status(),
+            api_hooks: Arc::clone(&registry.hooks),
+            global_context: Arc::clone(&registry.context),
+            propagator: Arc::clone(&registry.propagator),
+        }
+    }
+}
+
+/// Resolves on the snapshot's registration, short-circuiting on a status that cannot serve
+/// (spec 1.7.6, 1.7.7). The registration is leased by the caller, so it is not shut down.
+fn resolve<T: FlagValue>(
+    registration: &Registration,
+    status: ProviderStatus,
+    flag_key: &str,
+    default_value: &T,
+    context: &EvaluationContext,
+) -> Result<EvaluationDetails<T>, EvaluationError> {
+    match status {
+        ProviderStatus::NotReady => {
+            return Err(EvaluationError::new(
+                ErrorCode::ProviderNotReady,
+                "the provider is not ready",
+            ))
+        }
+        ProviderStatus::Fatal => {
+            return Err(EvaluationError::new(
+                ErrorCode::ProviderFatal,
+                "the provider is in an irrecoverable error state",
+            ))
+        }
+        ProviderStatus::Ready | ProviderStatus::Stale | ProviderStatus::Error => {}
+    }
+    let provider = registration.provider.as_ref();
+    let resolution = crate::contain::call("provider resolve", || {
+        T::resolve(provider, flag_key, default_value, context)
+    })
+    .and_then(|resolved| resolved)?;
+    Ok(EvaluationDetails {
+        flag_key: flag_key.to_owned(),
+        value: resolution.value,
+        variant: resolution.variant,
+        reason: resolution.reason,
+        error_code: None,
+        error_message: None,
+        flag_metadata: resolution.flag_metadata.unwrap_or_default(),
+    })
+}
+
+/// The details of an abnormal evaluation: the default value, reason `ERROR` and the error.
+fn error_details<T>(flag_key: &str, default_value: T, error: EvaluationError) -> EvaluationDetails<T> {
+    EvaluationDetails {
+        flag_key: flag_key.to_owned(),
+        value: default_value,
+        variant: None,
+        reason: Some(Reason::Error),
+        error_code: Some(error.code),
+        error_message: error.message,
+        flag_metadata: FlagMetadata::default(),
+    }
+}
+
+/// One evaluation's hook chain, in before order (API, client, invocation, provider; spec 4.4.2).
+struct HookRun<'a> {
+    flag_key: &'a str,
+    flag_type: FlagType,
+    default_value: &'a Value,
+    client_domain: Option<&'a str>,
+    provider_name: &'a str,
+    hooks: &'a [&'a Arc<dyn Hook>],
+    hints: &'a HookHints,
+}
+
+impl HookRun<'_> {
+    fn hook_context<'c>(&'c self, evaluation_context: &'c EvaluationContext) -> HookContext<'c> {
+        HookContext {
+            flag_key: self.flag_key,
+            flag_type: self.flag_type,
+            default_value: self.default_value.clone(),
+            evaluation_context,
+            client_domain: self.client_domain,
+            provider_name: self.provider_name,
+        }
+    }
+
+    /// Runs before hooks, the resolution and after hooks; on any error the error hooks; then
+    /// the finally hooks with the details the caller gets (spec 4.3, 4.4).
+    fn evaluate<T: FlagValue>(
+        &self,
+        mut merged: EvaluationContext,
+        default_value: T,
+        resolve: impl FnOnce(&EvaluationContext, &T) -> Result<EvaluationDetails<T>, EvaluationError>,
+    ) -> EvaluationDetails<T> {
+        let mut data: Vec<HookData> = vec![HookData::new(); self.hooks.len()];
+        let outcome = self.before_resolve_after(&mut merged, &mut data, &default_value, resolve);
+        let details = match outcome {
+            Ok(details) => details,
+            Err(error) => {
+                let hook_context = self.hook_context(&merged);
+                for (hook, data) in self.hooks.iter().zip(data.iter_mut()).rev() {
+                    let _contained = crate::contain::call("hook error", || {
+                        hook.error(&hook_context, &error, self.hints, data)
+                    });
+                }
+                error_details(self.flag_key, default_value, error)
+            }
+        };
+        let hook_context = self.hook_context(&merged);
+        let as_value = details.clone().map(|value| value.to_value());
+        for (hook, data) in self.hooks.iter().zip(data.iter_mut()).rev() {
+            let _contained = crate::contain::call("hook finally", || {
+                hook.finally(&hook_context, &as_value, self.hints, data)
+            });
+        }
+        details
+    }
+
+    fn before_resolve_after<T: FlagValue>(
+        &self,
+        merged: &mut EvaluationContext,
+        data: &mut [HookData],
+        default_value: &T,
+        resolve: impl FnOnce(&EvaluationContext, &T) -> Result<EvaluationDetails<T>, EvaluationError>,
+    ) -> Result<EvaluationDetails<T>, EvaluationError> {
+        for (hook, data) in self.hooks.iter().zip(data.iter_mut()) {
+            let returned = {
+                let hook_context = self.hook_context(merged);
+                crate::contain::call("hook before", || {
+                    hook.before(&hook_context, self.hints, data)
+                })
+                .and_then(|returned| returned)?
+            };
+            // Spec 4.3.4 and 3.2.3: a before hook's context wins over every other level and is
+            // what the next hook sees.
+            if let Some(returned) = returned {
+                merged.merge_in(&returned);
+            }
+        }
+        let details = resolve(merged, default_value)?;
+        let hook_context = self.hook_context(merged);
+        let as_value = details.clone().map(|value| value.to_value());
+        for (hook, data) in self.hooks.iter().zip(data.iter_mut()).rev() {
+            crate::contain::call("hook after", || {
+                hook.after(&hook_context, &as_value, self.hints, data)
+            })
+            .and_then(|result| result)?;
+        }
+        Ok(details)
+    }
+}

@@ -1,0 +1,24 @@
+//! Containment of user code: every call into a provider, hook, handler or propagator goes
+//! through [`call`], so a panic there becomes an error value and never escapes an SDK call.
+//!
+//! Nothing here may hold a lock: callers invoke it with every SDK lock released.
+
+use crate::evaluation::{ErrorCode, EvaluationError};
+use crate::sync;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Runs `user_code`, turning a panic into a `GENERAL` error that names `what`.
+///
+/// `AssertUnwindSafe` is sound here: the SDK never holds a lock or a half-updated structure
+/// across user code, so nothing the SDK owns can be observed in a broken state after a panic.
+pub(crate) fn call<T>(what: &'static str, user_code: impl FnOnce() -> T) -> Result<T, EvaluationError> {
+    sync::step(what);
+    catch_unwind(AssertUnwindSafe(user_code)).map_err(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic payload".to_owned());
+        EvaluationError::new(ErrorCode::General, format!("{what} panicked: {detail}"))
+    })
+}

@@ -1,0 +1,82 @@
+//! A thread-safe [OpenFeature](https://openfeature.dev) SDK: correct under any interleaving,
+//! fast on the hot path.
+//!
+//! ```
+//! use openfeature_sdk::{Api, EvaluationContext, Flag, InMemoryProvider};
+//! use std::sync::Arc;
+//!
+//! let api = Api::new();
+//! let flags = [("new-checkout".to_owned(), Flag::new([("on", true), ("off", false)], "on"))];
+//! api.set_provider_and_wait(Arc::new(InMemoryProvider::new(flags))).unwrap();
+//!
+//! let client = api.client();
+//! let context = EvaluationContext::new().with_targeting_key("user-1");
+//! assert!(client.get_bool_value("new-checkout", false, Some(&context), None));
+//! api.shutdown();
+//! ```
+//!
+//! # Thread safety
+//!
+//! Every type here is `Send + Sync`, and every method may be called from any thread at any time,
+//! including from inside a provider, hook or event handler. The table lists each piece of shared
+//! state, the mechanism that makes it safe, and the races of the audit of a Python SDK of the
+//! same design (A1-A16) that the mechanism rules out.
+//!
+//! | shared state | mechanism | closes |
+//! |---|---|---|
+//! | provider bindings (default, domains) | one `RwLock` over the registry; every binding change is one write-lock critical section that swaps the slot, creates the registration and retires the old one | A1, A2, A3, A4 |
+//! | provider lifecycle | a state machine per registration: the creator of a registration runs `initialize`; a lease word (retired bit + lease count) makes exactly one thread run `shutdown`, after `initialize` and every in-flight evaluation have finished | A1, A2, A4, A6, A15 |
+//! | provider status | an atomic per registration, written only by event dispatch under the events lock, before handlers run; a registration's status belongs to it alone, so a late event from a replaced provider cannot touch the current one | A5, A15 |
+//! | one evaluation's inputs | registration (leased), status, API hooks, global context and propagator read together under one read lock, once | A6, A15 |
+//! | API and client hooks | copy-on-write lists replaced under a write lock | A7, A8 |
+//! | event handlers and delivery | one queue under the events lock; an immediate run on registration is queued in the same critical section as the registration; one drainer at a time runs handlers outside the lock | A10, A11 |
+//! | clear and shutdown | registry and handlers reset in one critical section holding both locks | A6, A9, A12 |
+//! | global context | replaced whole; `merge_context` and `update_context` are atomic read-modify-writes | A13 |
+//! | transaction propagator | versioned swap; `set_transaction_context` writes again if a swap raced with it | A14 |
+//! | provider emitter | the emit target is read once and checked against the registration's retired bit under the registry lock; detach is idempotent | A16 |
+//!
+//! No SDK lock is held while user code runs, so user code may call back into the SDK without
+//! deadlock, and a slow provider cannot stall evaluations on other providers. The one wait that
+//! could involve the caller itself, [`Api::shutdown`] waiting for a provider still in use by the
+//! calling thread's own evaluation, is skipped: that provider shuts down when the evaluation
+//! ends.
+//!
+//! Panics in user code are contained: an evaluation returns the default value with
+//! [`ErrorCode::General`]; a handler's panic does not stop the other handlers.
+
+mod api;
+mod client;
+mod contain;
+mod context;
+mod evaluation;
+mod events;
+mod hooks;
+mod provider;
+mod providers;
+mod registry;
+mod sync;
+mod tracking;
+mod transaction;
+mod value;
+
+pub use api::Api;
+pub use client::{Client, FlagValue};
+pub use context::EvaluationContext;
+pub use evaluation::{
+    ErrorCode, EvaluationDetails, EvaluationError, EvaluationOptions, FlagMetadata, Reason,
+};
+pub use events::{
+    EventDetails, EventEmitter, EventHandler, HandlerId, ProviderEvent, ProviderEventDetails,
+};
+pub use hooks::{FlagType, Hook, HookContext, HookData, HookHints};
+pub use provider::{
+    FeatureProvider, ProviderMetadata, ProviderStatus, ResolutionDetails, ResolutionResult,
+};
+pub use providers::{ContextEvaluator, Flag, InMemoryProvider, NoOpProvider};
+pub use tracking::TrackingEventDetails;
+pub use transaction::{NoOpPropagator, ThreadLocalPropagator, TransactionContextPropagator};
+pub use value::{StructValue, Value};
+
+/// Trace hook for the model-checking builds (see the `sync` facade); absent in production.
+#[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
+pub use sync::observe;

@@ -1,0 +1,322 @@
+//! The sync facade: the one module that names the synchronization primitives.
+//!
+//! Every lock, atomic, condition variable, thread spawn and thread-local in the SDK comes from
+//! here. In production builds they are `parking_lot` and `std`; under the model checkers they are
+//! the checker's own types, so that the checker controls every scheduling point:
+//!
+//! | cfg                        | backend                  | who builds it                          |
+//! |----------------------------|--------------------------|----------------------------------------|
+//! | (none)                     | `parking_lot` + `std`    | every normal build and `cargo test`    |
+//! | `openfeature_sdk_shuttle`  | `shuttle`                | the `openfeature-sdk-shuttle` twin crate (its build script sets the cfg) |
+//! | `openfeature_sdk_loom`     | `loom`                   | `RUSTFLAGS="--cfg openfeature_sdk_loom"` in its own target directory |
+//!
+//! The facade evens out the APIs, not only the types: `lock()`, `read()` and `write()` return the
+//! guard directly (no poisoning: a panic in user code never runs under an SDK lock, and SDK code
+//! does not panic while holding one), and `Condvar::wait` takes and returns the guard.
+//!
+//! Every lock carries a static name. Production builds drop it; checker builds report each
+//! acquisition to an optional [`observe`] hook so that the harness can print readable traces.
+//!
+//! `Arc` is `std::sync::Arc` under every backend: loom's `Arc` does not coerce to
+//! `Arc<dyn Trait>`, and reference counting is not a scheduling point the SDK relies on.
+//!
+//! This module must never expose a primitive that the checkers cannot model.
+
+pub use std::sync::{Arc, Weak};
+
+/// A cell initialized once, for the process-wide API instance. Production builds only: the
+/// checkers cannot model a value that outlives one execution.
+#[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+pub(crate) use std::sync::OnceLock;
+
+#[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+mod backend {
+    pub use parking_lot::{
+        Condvar as RawCondvar, Mutex as RawMutex, MutexGuard, RwLock as RawRwLock,
+        RwLockReadGuard, RwLockWriteGuard,
+    };
+    pub use std::sync::atomic;
+    pub use std::thread_local;
+
+    pub fn lock<T>(mutex: &RawMutex<T>) -> MutexGuard<'_, T> {
+        mutex.lock()
+    }
+    pub fn read<T>(lock: &RawRwLock<T>) -> RwLockReadGuard<'_, T> {
+        lock.read()
+    }
+    pub fn write<T>(lock: &RawRwLock<T>) -> RwLockWriteGuard<'_, T> {
+        lock.write()
+    }
+    pub fn wait<'a, T>(condvar: &RawCondvar, mut guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        condvar.wait(&mut guard);
+        guard
+    }
+    pub fn notify_all(condvar: &RawCondvar) {
+        condvar.notify_all();
+    }
+    pub fn new_condvar() -> RawCondvar {
+        RawCondvar::new()
+    }
+
+    /// Runs `work` on a new named thread; if the OS refuses a thread, runs it here instead, so
+    /// that background work is never lost.
+    pub fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
+        let work = std::sync::Mutex::new(Some(work));
+        let work = std::sync::Arc::new(work);
+        let for_thread = std::sync::Arc::clone(&work);
+        let spawned = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let taken = for_thread.lock().ok().and_then(|mut slot| slot.take());
+                if let Some(work) = taken {
+                    work();
+                }
+            });
+        if spawned.is_err() {
+            let taken = work.lock().ok().and_then(|mut slot| slot.take());
+            if let Some(work) = taken {
+                work();
+            }
+        }
+    }
+}
+
+#[cfg(all(openfeature_sdk_shuttle, not(openfeature_sdk_loom)))]
+mod backend {
+    pub use shuttle::sync::{
+        atomic, Condvar as RawCondvar, Mutex as RawMutex, MutexGuard, RwLock as RawRwLock,
+        RwLockReadGuard, RwLockWriteGuard,
+    };
+    pub use shuttle::thread_local;
+
+    pub fn lock<T>(mutex: &RawMutex<T>) -> MutexGuard<'_, T> {
+        mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+    pub fn read<T>(lock: &RawRwLock<T>) -> RwLockReadGuard<'_, T> {
+        lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+    pub fn write<T>(lock: &RawRwLock<T>) -> RwLockWriteGuard<'_, T> {
+        lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+    pub fn wait<'a, T>(condvar: &RawCondvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        condvar
+            .wait(guard)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+    pub fn notify_all(condvar: &RawCondvar) {
+        condvar.notify_all();
+    }
+    pub fn new_condvar() -> RawCondvar {
+        RawCondvar::new()
+    }
+    pub fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
+        // A shuttle thread never fails to spawn; dropping the handle detaches it, and shuttle
+        // still runs it to completion before the execution ends.
+        if let Ok(handle) = shuttle::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(work)
+        {
+            super::observe::remember_background(Box::new(move || {
+                let _ = handle.join();
+            }));
+        }
+    }
+}
+
+#[cfg(openfeature_sdk_loom)]
+mod backend {
+    pub use loom::sync::{
+        atomic, Condvar as RawCondvar, Mutex as RawMutex, MutexGuard, RwLock as RawRwLock,
+        RwLockReadGuard, RwLockWriteGuard,
+    };
+    pub use loom::thread_local;
+
+    pub fn lock<T>(mutex: &RawMutex<T>) -> MutexGuard<'_, T> {
+        mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+    pub fn read<T>(lock: &RawRwLock<T>) -> RwLockReadGuard<'_, T> {
+        lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+    pub fn write<T>(lock: &RawRwLock<T>) -> RwLockWriteGuard<'_, T> {
+        lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+    pub fn wait<'a, T>(condvar: &RawCondvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        condvar
+            .wait(guard)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+    pub fn notify_all(condvar: &RawCondvar) {
+        condvar.notify_all();
+    }
+    pub fn new_condvar() -> RawCondvar {
+        RawCondvar::new()
+    }
+    pub fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
+        if let Ok(handle) = loom::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(work)
+        {
+            super::observe::remember_background(Box::new(move || {
+                let _ = handle.join();
+            }));
+        }
+    }
+}
+
+pub(crate) use backend::thread_local;
+pub use backend::{atomic, MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+
+/// A hook that checker builds call at every lock acquisition and at every entry into user code,
+/// so that a harness can print a readable interleaving. Production builds never call it.
+///
+/// The observer receives a short static description such as `lock registry.write` or
+/// `user p0.shutdown`; it must not call back into the SDK.
+#[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
+pub mod observe {
+    use std::cell::RefCell;
+
+    type Observer = Box<dyn Fn(&str)>;
+
+    std::thread_local! {
+        // One slot per OS thread: shuttle and loom run every model thread on the OS thread that
+        // called the checker, so the observer installed by the harness sees all of them.
+        static OBSERVER: RefCell<Option<Observer>> = const { RefCell::new(None) };
+    }
+
+    type Join = Box<dyn FnOnce()>;
+
+    std::thread_local! {
+        /// Joins of the background threads the SDK spawned and nobody has joined yet.
+        static BACKGROUND: RefCell<Vec<Join>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(crate) fn remember_background(join: Join) {
+        BACKGROUND.with(|background| background.borrow_mut().push(join));
+    }
+
+    /// Joins every background thread the SDK has spawned (initializations), including those
+    /// spawned while joining, so that a model can check its final state once all work is done.
+    /// Call from inside the checker's execution.
+    pub fn join_background() {
+        loop {
+            let pending = BACKGROUND.with(|background| std::mem::take(&mut *background.borrow_mut()));
+            if pending.is_empty() {
+                return;
+            }
+            for join in pending {
+                join();
+            }
+        }
+    }
+
+    /// Forgets background threads of an execution that ended abnormally (a deadlock or a
+    /// failure), so that the next execution starts clean.
+    pub fn forget_background() {
+        BACKGROUND.with(|background| background.borrow_mut().clear());
+    }
+
+    /// Installs `observer` for this OS thread, replacing any other; `None` removes it.
+    pub fn set(observer: Option<Observer>) {
+        OBSERVER.with(|slot| *slot.borrow_mut() = observer);
+    }
+
+    pub(crate) fn step(what: &str) {
+        OBSERVER.with(|slot| {
+            if let Ok(slot) = slot.try_borrow() {
+                if let Some(observer) = slot.as_ref() {
+                    observer(what);
+                }
+            }
+        });
+    }
+}
+
+/// Records one step for the checker's trace; compiles to nothing in production.
+#[inline(always)]
+#[allow(unused_variables)]
+pub(crate) fn step(what: &'static str) {
+    #[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
+    observe::step(what);
+}
+
+/// A mutual-exclusion lock with a name for traces.
+pub struct Mutex<T> {
+    name: &'static str,
+    inner: backend::RawMutex<T>,
+}
+
+impl<T> Mutex<T> {
+    pub fn new(name: &'static str, value: T) -> Self {
+        Self {
+            name,
+            inner: backend::RawMutex::new(value),
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        step(self.name);
+        backend::lock(&self.inner)
+    }
+}
+
+/// A reader-writer lock with a name for traces. Readers never exclude each other.
+pub struct RwLock<T> {
+    read_name: &'static str,
+    write_name: &'static str,
+    inner: backend::RawRwLock<T>,
+}
+
+impl<T> RwLock<T> {
+    /// `read_name` and `write_name` label the two kinds of acquisition in traces.
+    pub fn new(read_name: &'static str, write_name: &'static str, value: T) -> Self {
+        Self {
+            read_name,
+            write_name,
+            inner: backend::RawRwLock::new(value),
+        }
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, T> {
+        step(self.read_name);
+        backend::read(&self.inner)
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+        step(self.write_name);
+        backend::write(&self.inner)
+    }
+}
+
+/// A condition variable paired with a facade [`Mutex`].
+pub struct Condvar {
+    inner: backend::RawCondvar,
+}
+
+impl Condvar {
+    pub fn new() -> Self {
+        Self {
+            inner: backend::new_condvar(),
+        }
+    }
+
+    /// Releases the guard's lock, waits for a notification and re-acquires the lock.
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        backend::wait(&self.inner, guard)
+    }
+
+    pub fn notify_all(&self) {
+        backend::notify_all(&self.inner);
+    }
+}
+
+impl Default for Condvar {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Runs `work` in the background on a new thread named `name`. Never fails: where no thread can
+/// be had, the work runs on the calling thread.
+pub(crate) fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
+    backend::spawn(name, work);
+}

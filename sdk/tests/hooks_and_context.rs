@@ -1,0 +1,217 @@
+//! Hooks and evaluation context on the production locks: stage order across the four levels,
+//! before-hook context, errors and panics contained, context merge precedence, atomic context
+//! updates and the transaction propagator.
+
+mod common;
+
+use common::{new_log, take, CountingProvider, Init, RecordingHook};
+use openfeature_sdk::{
+    Api, ErrorCode, EvaluationContext, EvaluationOptions, FeatureProvider, Hook, Reason,
+    ResolutionDetails, ResolutionResult, TransactionContextPropagator, Value,
+};
+use std::sync::{Arc, Mutex};
+
+#[test]
+fn hooks_run_in_spec_order_across_all_four_levels() {
+    struct WithHook(Arc<CountingProvider>, Vec<Arc<dyn Hook>>);
+    impl FeatureProvider for WithHook {
+        fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
+            self.0.metadata()
+        }
+        fn resolve_bool(&self, k: &str, d: bool, c: &EvaluationContext) -> ResolutionResult<bool> {
+            self.0.resolve_bool(k, d, c)
+        }
+        fn resolve_int(&self, k: &str, d: i64, c: &EvaluationContext) -> ResolutionResult<i64> {
+            self.0.resolve_int(k, d, c)
+        }
+        fn resolve_float(&self, k: &str, d: f64, c: &EvaluationContext) -> ResolutionResult<f64> {
+            self.0.resolve_float(k, d, c)
+        }
+        fn resolve_string(&self, k: &str, d: &str, c: &EvaluationContext) -> ResolutionResult<String> {
+            self.0.resolve_string(k, d, c)
+        }
+        fn resolve_object(&self, k: &str, d: &Value, c: &EvaluationContext) -> ResolutionResult<Value> {
+            self.0.resolve_object(k, d, c)
+        }
+        fn hooks(&self) -> &[Arc<dyn Hook>] {
+            &self.1
+        }
+    }
+    let log = new_log();
+    let api = Api::new();
+    let provider_hook: Arc<dyn Hook> = Arc::new(RecordingHook::new("provider", &log));
+    api.set_provider_and_wait(Arc::new(WithHook(
+        CountingProvider::new("p0", Init::Succeeds),
+        vec![provider_hook],
+    )))
+    .expect("p0");
+    api.add_hooks([Arc::new(RecordingHook::new("api", &log)) as Arc<dyn Hook>]);
+    let client = api.client();
+    client.add_hooks([Arc::new(RecordingHook::new("client", &log)) as Arc<dyn Hook>]);
+    let options = EvaluationOptions::new()
+        .with_hook(Arc::new(RecordingHook::new("invocation", &log)));
+    assert!(client.get_bool_value("flag", false, None, Some(&options)));
+    assert_eq!(
+        take(&log),
+        [
+            "api.before", "client.before", "invocation.before", "provider.before",
+            "provider.after", "invocation.after", "client.after", "api.after",
+            "provider.finally", "invocation.finally", "client.finally", "api.finally",
+        ]
+    );
+}
+
+#[test]
+fn a_failing_before_hook_skips_resolution_and_runs_error_and_finally() {
+    let log = new_log();
+    let api = Api::new();
+    let p0 = CountingProvider::new("p0", Init::Succeeds);
+    api.set_provider_and_wait(p0.clone()).expect("p0");
+    let mut failing = RecordingHook::new("failing", &log);
+    failing.fail_before = true;
+    let options = EvaluationOptions::new()
+        .with_hook(Arc::new(failing))
+        .with_hook(Arc::new(RecordingHook::new("next", &log)));
+    let details = api.client().get_int_details("flag", 3, None, Some(&options));
+    assert_eq!(details.value, 3);
+    assert_eq!(details.reason, Some(Reason::Error));
+    assert_eq!(details.error_code, Some(ErrorCode::General));
+    assert_eq!(CountingProvider::count(&p0.resolves), 0);
+    assert_eq!(
+        take(&log),
+        ["failing.before", "next.error", "failing.error", "next.finally", "failing.finally"]
+    );
+}
+
+#[test]
+fn a_panicking_after_hook_returns_the_default_with_general() {
+    let log = new_log();
+    let api = Api::new();
+    api.set_provider_and_wait(CountingProvider::new("p0", Init::Succeeds))
+        .expect("p0");
+    let mut panicking = RecordingHook::new("panicking", &log);
+    panicking.panic_after = true;
+    let options = EvaluationOptions::new().with_hook(Arc::new(panicking));
+    let details = api.client().get_string_details("flag", "fallback", None, Some(&options));
+    assert_eq!(details.value, "fallback");
+    assert_eq!(details.error_code, Some(ErrorCode::General));
+    assert_eq!(take(&log), ["panicking.before", "panicking.after", "panicking.error", "panicking.finally"]);
+}
+
+/// A provider that reports the context it resolved with, as a structure.
+struct EchoContext;
+
+impl FeatureProvider for EchoContext {
+    fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
+        openfeature_sdk::ProviderMetadata::new("echo")
+    }
+    fn resolve_bool(&self, _: &str, d: bool, _: &EvaluationContext) -> ResolutionResult<bool> {
+        Ok(ResolutionDetails::new(d))
+    }
+    fn resolve_int(&self, _: &str, d: i64, _: &EvaluationContext) -> ResolutionResult<i64> {
+        Ok(ResolutionDetails::new(d))
+    }
+    fn resolve_float(&self, _: &str, d: f64, _: &EvaluationContext) -> ResolutionResult<f64> {
+        Ok(ResolutionDetails::new(d))
+    }
+    fn resolve_string(&self, _: &str, _: &str, c: &EvaluationContext) -> ResolutionResult<String> {
+        Ok(ResolutionDetails::new(c.targeting_key().unwrap_or("").to_owned()))
+    }
+    fn resolve_object(&self, _: &str, _: &Value, c: &EvaluationContext) -> ResolutionResult<Value> {
+        Ok(ResolutionDetails::new(Value::Struct(c.attributes().clone())))
+    }
+}
+
+#[test]
+fn context_levels_merge_in_spec_order() {
+    let log = new_log();
+    let api = Api::new();
+    api.set_provider_and_wait(Arc::new(EchoContext)).expect("echo");
+    let level = |name: &str, upto: usize| {
+        let names = ["global", "transaction", "client", "invocation", "hook"];
+        let mut context = EvaluationContext::new();
+        for key in &names[upto..] {
+            context.insert(*key, name);
+        }
+        context.insert(name, name);
+        context
+    };
+    api.set_context(level("global", 0));
+    api.set_transaction_context(level("transaction", 1));
+    let client = api.client();
+    client.set_context(level("client", 2));
+    let mut hook = RecordingHook::new("context", &log);
+    hook.before_context = Some(level("hook", 4));
+    let options = EvaluationOptions::new().with_hook(Arc::new(hook));
+    let merged = client.get_object_value("flag", Value::Bool(false), Some(&level("invocation", 3)), Some(&options));
+    let merged = merged.as_struct().expect("structure").clone();
+    for (key, winner) in [
+        ("global", "global"),
+        ("transaction", "transaction"),
+        ("client", "client"),
+        ("invocation", "invocation"),
+        ("hook", "hook"),
+    ] {
+        assert_eq!(merged.get(key), Some(&Value::from(winner)), "{key}");
+    }
+}
+
+#[test]
+fn concurrent_context_updates_lose_nothing() {
+    let api = Api::new();
+    std::thread::scope(|scope| {
+        for thread in 0..4 {
+            let api = api.clone();
+            scope.spawn(move || {
+                for index in 0..100 {
+                    let key = format!("t{thread}-{index}");
+                    if index % 2 == 0 {
+                        api.update_context(|context| context.insert(key.clone(), true));
+                    } else {
+                        api.merge_context(&EvaluationContext::new().with(key, true));
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(api.context().attributes().len(), 400);
+}
+
+#[test]
+fn a_custom_propagator_receives_and_serves_the_transaction_context() {
+    #[derive(Default)]
+    struct Stored(Mutex<Option<Arc<EvaluationContext>>>);
+    impl TransactionContextPropagator for Stored {
+        fn get_transaction_context(&self) -> Option<Arc<EvaluationContext>> {
+            self.0.lock().expect("stored").clone()
+        }
+        fn set_transaction_context(&self, context: Arc<EvaluationContext>) {
+            *self.0.lock().expect("stored") = Some(context);
+        }
+    }
+    let api = Api::new();
+    api.set_provider_and_wait(Arc::new(EchoContext)).expect("echo");
+    api.set_transaction_propagator(Arc::new(Stored::default()));
+    api.set_transaction_context(EvaluationContext::new().with_targeting_key("tx-user"));
+    assert_eq!(api.client().get_string_value("flag", "", None, None), "tx-user");
+    let other = Api::new();
+    assert!(other.transaction_context().is_none(), "instances are isolated");
+}
+
+#[test]
+fn thread_local_transaction_context_is_per_thread_and_per_instance() {
+    let api = Api::new();
+    api.set_transaction_context(EvaluationContext::new().with_targeting_key("main"));
+    let other_thread = std::thread::scope(|scope| {
+        scope
+            .spawn(|| api.transaction_context().is_some())
+            .join()
+            .expect("join")
+    });
+    assert!(!other_thread);
+    assert_eq!(
+        api.transaction_context().and_then(|c| c.targeting_key().map(str::to_owned)),
+        Some("main".to_owned())
+    );
+    assert!(Api::new().transaction_context().is_none());
+}

@@ -1,0 +1,231 @@
+//! Provider lifecycle on the production locks: initialize once, shut down once when no longer
+//! bound anywhere, status derived from events, and never resolving on a shut-down provider.
+
+mod common;
+
+use common::{CountingProvider, Init};
+use openfeature_sdk::{Api, ErrorCode, FeatureProvider, ProviderStatus, Reason};
+use std::sync::Arc;
+
+fn count(counter: &std::sync::atomic::AtomicUsize) -> usize {
+    CountingProvider::count(counter)
+}
+
+#[test]
+fn set_provider_and_wait_initializes_once_and_reports_ready() {
+    let api = Api::new();
+    let p0 = CountingProvider::new("p0", Init::Succeeds);
+    api.set_provider_and_wait(p0.clone()).expect("init succeeds");
+    assert_eq!(count(&p0.attaches), 1);
+    assert_eq!(count(&p0.inits), 1);
+    assert_eq!(api.provider_status(None), ProviderStatus::Ready);
+    let details = api.client().get_string_details("flag", "default", None, None);
+    assert_eq!(details.value, "p0");
+    assert_eq!(details.reason, Some(Reason::Static));
+}
+
+#[test]
+fn replacing_a_provider_shuts_the_old_one_down_exactly_once() {
+    let api = Api::new();
+    let p0 = CountingProvider::new("p0", Init::Succeeds);
+    let p1 = CountingProvider::new("p1", Init::Succeeds);
+    api.set_provider_and_wait(p0.clone()).expect("p0");
+    api.set_provider_and_wait(p1.clone()).expect("p1");
+    assert_eq!(count(&p0.shutdowns), 1);
+    assert_eq!(count(&p1.shutdowns), 0);
+    api.shutdown();
+    assert_eq!(count(&p0.shutdowns), 1);
+    assert_eq!(count(&p1.shutdowns), 1);
+}
+
+#[test]
+fn a_provider_bound_twice_is_initialized_once_and_shut_down_when_unbound_everywhere() {
+    let api = Api::new();
+    let shared = CountingProvider::new("shared", Init::Succeeds);
+    let other = CountingProvider::new("other", Init::Succeeds);
+    api.set_provider_and_wait(shared.clone()).expect("default");
+    api.set_domain_provider_and_wait("a", shared.clone())
+        .expect("domain a");
+    assert_eq!(count(&shared.inits), 1, "initialized once");
+    api.set_provider_and_wait(other.clone()).expect("replace default");
+    assert_eq!(count(&shared.shutdowns), 0, "still bound to domain a");
+    api.set_domain_provider_and_wait("a", other.clone())
+        .expect("replace domain a");
+    assert_eq!(count(&shared.shutdowns), 1, "unbound everywhere");
+    assert_eq!(count(&other.inits), 1);
+}
+
+#[test]
+fn failed_and_fatal_initialization_set_error_and_fatal_status() {
+    let api = Api::new();
+    let failing = CountingProvider::new("failing", Init::Fails);
+    let error = api
+        .set_domain_provider_and_wait("f", failing)
+        .expect_err("init fails");
+    assert_eq!(error.code, ErrorCode::General);
+    assert_eq!(api.provider_status(Some("f")), ProviderStatus::Error);
+
+    let fatal = CountingProvider::new("fatal", Init::Fatal);
+    let error = api
+        .set_domain_provider_and_wait("x", fatal)
+        .expect_err("init fatal");
+    assert_eq!(error.code, ErrorCode::ProviderFatal);
+    assert_eq!(api.provider_status(Some("x")), ProviderStatus::Fatal);
+    let details = api.domain_client("x").get_bool_details("flag", false, None, None);
+    assert!(!details.value);
+    assert_eq!(details.error_code, Some(ErrorCode::ProviderFatal));
+    assert_eq!(details.reason, Some(Reason::Error));
+}
+
+#[test]
+fn a_panicking_initialize_is_contained_as_an_error() {
+    let api = Api::new();
+    let panicking = CountingProvider::new("panicking", Init::Panics);
+    let error = api
+        .set_provider_and_wait(panicking.clone())
+        .expect_err("init panics");
+    assert_eq!(error.code, ErrorCode::General);
+    assert!(error.message.unwrap_or_default().contains("panicked"));
+    assert_eq!(api.provider_status(None), ProviderStatus::Error);
+}
+
+#[test]
+fn evaluations_short_circuit_while_initialize_runs_and_resolve_after() {
+    let api = Api::new();
+    let slow = CountingProvider::gated("slow", Init::Succeeds);
+    api.set_provider(slow.clone());
+    let client = api.client();
+    let details = client.get_int_details("flag", 7, None, None);
+    assert_eq!(details.value, 7);
+    assert_eq!(details.error_code, Some(ErrorCode::ProviderNotReady));
+    assert_eq!(count(&slow.resolves), 0);
+    slow.release_init();
+    // A second binding of the same provider waits for the running initialize.
+    api.set_domain_provider_and_wait("d", slow.clone())
+        .expect("init finishes");
+    assert_eq!(client.get_int_value("flag", 7, None, None), 42);
+    assert_eq!(count(&slow.inits), 1);
+}
+
+#[test]
+fn a_provider_replaced_during_initialize_is_shut_down_after_it_and_its_late_ready_is_ignored() {
+    let api = Api::new();
+    let slow = CountingProvider::gated("slow", Init::Succeeds);
+    let next = CountingProvider::new("next", Init::Fails);
+    api.set_provider(slow.clone());
+    api.set_provider_and_wait(next.clone())
+        .expect_err("next fails init");
+    assert_eq!(count(&slow.shutdowns), 0, "never shut down before init ends");
+    slow.release_init();
+    api.shutdown();
+    assert_eq!(count(&slow.inits), 1);
+    assert_eq!(count(&slow.shutdowns), 1);
+    assert_eq!(
+        api.provider_status(None),
+        ProviderStatus::Ready,
+        "after shutdown the default is the no-op provider again"
+    );
+}
+
+#[test]
+fn late_ready_of_a_replaced_provider_does_not_change_the_current_status() {
+    let api = Api::new();
+    let slow = CountingProvider::gated("slow", Init::Succeeds);
+    let failing = CountingProvider::new("failing", Init::Fails);
+    api.set_provider(slow.clone());
+    api.set_provider_and_wait(failing).expect_err("fails");
+    slow.release_init();
+    // Wait for the replaced provider's shutdown, which follows its initialize.
+    for _ in 0..10_000 {
+        if count(&slow.shutdowns) == 1 {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    assert_eq!(count(&slow.shutdowns), 1);
+    assert_eq!(api.provider_status(None), ProviderStatus::Error);
+}
+
+#[test]
+fn emitting_after_detach_is_a_silent_no_op_and_detaching_twice_is_safe() {
+    let api = Api::new();
+    let p0 = CountingProvider::new("p0", Init::Succeeds);
+    api.set_provider_and_wait(p0.clone()).expect("p0");
+    let emitter = p0.emitter().expect("attached");
+    assert!(emitter.is_attached());
+    api.shutdown();
+    assert!(!emitter.is_attached());
+    assert!(!emitter.emit(
+        openfeature_sdk::ProviderEvent::Ready,
+        Default::default()
+    ));
+    emitter.detach();
+    emitter.detach();
+}
+
+#[test]
+fn clear_providers_shuts_everything_down_and_keeps_hooks_and_context() {
+    let api = Api::new();
+    let p0 = CountingProvider::new("p0", Init::Succeeds);
+    let p1 = CountingProvider::new("p1", Init::Succeeds);
+    api.set_provider_and_wait(p0.clone()).expect("p0");
+    api.set_domain_provider_and_wait("d", p1.clone()).expect("p1");
+    api.set_context(openfeature_sdk::EvaluationContext::new().with("kept", true));
+    api.clear_providers();
+    assert_eq!(count(&p0.shutdowns), 1);
+    assert_eq!(count(&p1.shutdowns), 1);
+    assert_eq!(api.provider_metadata(Some("d")).name, "No-op Provider");
+    assert!(api.context().get("kept").is_some());
+    api.shutdown();
+    assert!(api.context().is_empty(), "shutdown resets the context");
+    assert_eq!(count(&p0.shutdowns), 1);
+}
+
+#[test]
+fn shutdown_from_inside_an_evaluation_hook_does_not_deadlock() {
+    use openfeature_sdk::{EvaluationContext, EvaluationError, Hook, HookContext, HookData, HookHints};
+    struct ShutsDown(Api);
+    impl Hook for ShutsDown {
+        fn before(
+            &self,
+            _: &HookContext<'_>,
+            _: &HookHints,
+            _: &mut HookData,
+        ) -> Result<Option<EvaluationContext>, EvaluationError> {
+            self.0.shutdown();
+            Ok(None)
+        }
+    }
+    let api = Api::new();
+    let p0 = CountingProvider::new("p0", Init::Succeeds);
+    api.set_provider_and_wait(p0.clone()).expect("p0");
+    let options = openfeature_sdk::EvaluationOptions::new().with_hook(Arc::new(ShutsDown(api.clone())));
+    let value = api.client().get_string_value("flag", "default", None, Some(&options));
+    assert_eq!(value, "p0", "the evaluation resolves on its snapshot's provider");
+    assert_eq!(count(&p0.shutdowns), 1, "shut down once the evaluation ended");
+    assert_eq!(count(&p0.resolved_after_shutdown), 0);
+}
+
+#[test]
+fn tracking_reaches_the_provider_with_the_merged_context() {
+    let api = Api::new();
+    let p0 = CountingProvider::new("p0", Init::Succeeds);
+    api.set_provider_and_wait(p0.clone()).expect("p0");
+    api.client().track("clicked", None, None);
+    assert_eq!(count(&p0.tracks), 1);
+}
+
+#[test]
+fn the_global_instance_is_one_instance() {
+    let a: *const Api = Api::global();
+    let b: *const Api = Api::global();
+    assert!(std::ptr::eq(a, b));
+    let provider: Arc<dyn FeatureProvider> = CountingProvider::new("global", Init::Succeeds);
+    Api::global()
+        .set_domain_provider_and_wait("global-test", provider)
+        .expect("init");
+    assert_eq!(
+        Api::global().provider_metadata(Some("global-test")).name,
+        "global"
+    );
+}
