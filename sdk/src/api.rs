@@ -174,9 +174,14 @@ impl Api {
                     .domains
                     .insert(domain.to_owned(), Arc::clone(&registration)),
             };
-            let to_shut_down = previous
-                .filter(|previous| !registry.binds(previous) && registry.retire(previous));
-            (registration, created, Arc::clone(&registry.context), to_shut_down)
+            let to_shut_down =
+                previous.filter(|previous| !registry.binds(previous) && registry.retire(previous));
+            (
+                registration,
+                created,
+                Arc::clone(&registry.context),
+                to_shut_down,
+            )
         };
         if let Some(previous) = to_shut_down {
             previous.shut_down();
@@ -189,9 +194,8 @@ impl Api {
             };
         }
         let emitter = EventEmitter::new(Arc::clone(&registration.emitter));
-        let _contained = crate::contain::call("provider attach", || {
-            registration.provider.attach(emitter)
-        });
+        let _contained =
+            crate::contain::call("provider attach", || registration.provider.attach(emitter));
         if wait {
             let (outcome, ticket) = self.shared.initialize(&registration, &init_context);
             if let Some(ticket) = ticket {
@@ -216,12 +220,22 @@ impl Api {
 
     /// The domains that have a provider of their own, in name order.
     pub fn bound_domains(&self) -> Vec<String> {
-        self.shared.registry.read().domains.keys().cloned().collect()
+        self.shared
+            .registry
+            .read()
+            .domains
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// Status of the provider a client of `domain` would use.
     pub fn provider_status(&self, domain: Option<&str>) -> ProviderStatus {
-        self.shared.registry.read().registration_for(domain).status()
+        self.shared
+            .registry
+            .read()
+            .registration_for(domain)
+            .status()
     }
 
     /// Unbinds every provider and removes every event handler in one step (A9, A12), then shuts
@@ -264,7 +278,11 @@ impl Api {
             }
             // The fresh registry must not keep the old ones: it waits for them below instead.
             registry.pending_shutdown.clear();
-            retired.extend(earlier.into_iter().map(|registration| (registration, false)));
+            retired.extend(
+                earlier
+                    .into_iter()
+                    .map(|registration| (registration, false)),
+            );
             retired
         };
         for (registration, drained) in &retired {
@@ -377,7 +395,10 @@ impl Api {
         loop {
             let (propagator, version) = {
                 let registry = self.shared.registry.read();
-                (Arc::clone(&registry.propagator), registry.propagator_version)
+                (
+                    Arc::clone(&registry.propagator),
+                    registry.propagator_version,
+                )
             };
             let written = crate::contain::call("propagator set", || {
                 propagator.set_transaction_context(Arc::clone(&context))

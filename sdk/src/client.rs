@@ -38,7 +38,12 @@ pub trait FlagValue: Clone + Send + Sized + 'static {
 
 impl FlagValue for bool {
     const FLAG_TYPE: FlagType = FlagType::Boolean;
-    fn resolve(p: &dyn FeatureProvider, key: &str, default: &Self, ctx: &EvaluationContext) -> ResolutionResult<Self> {
+    fn resolve(
+        p: &dyn FeatureProvider,
+        key: &str,
+        default: &Self,
+        ctx: &EvaluationContext,
+    ) -> ResolutionResult<Self> {
         p.resolve_bool(key, *default, ctx)
     }
     fn to_value(&self) -> Value {
@@ -48,7 +53,12 @@ impl FlagValue for bool {
 
 impl FlagValue for i64 {
     const FLAG_TYPE: FlagType = FlagType::Integer;
-    fn resolve(p: &dyn FeatureProvider, key: &str, default: &Self, ctx: &EvaluationContext) -> ResolutionResult<Self> {
+    fn resolve(
+        p: &dyn FeatureProvider,
+        key: &str,
+        default: &Self,
+        ctx: &EvaluationContext,
+    ) -> ResolutionResult<Self> {
         p.resolve_int(key, *default, ctx)
     }
     fn to_value(&self) -> Value {
@@ -58,7 +68,12 @@ impl FlagValue for i64 {
 
 impl FlagValue for f64 {
     const FLAG_TYPE: FlagType = FlagType::Float;
-    fn resolve(p: &dyn FeatureProvider, key: &str, default: &Self, ctx: &EvaluationContext) -> ResolutionResult<Self> {
+    fn resolve(
+        p: &dyn FeatureProvider,
+        key: &str,
+        default: &Self,
+        ctx: &EvaluationContext,
+    ) -> ResolutionResult<Self> {
         p.resolve_float(key, *default, ctx)
     }
     fn to_value(&self) -> Value {
@@ -68,7 +83,12 @@ impl FlagValue for f64 {
 
 impl FlagValue for String {
     const FLAG_TYPE: FlagType = FlagType::String;
-    fn resolve(p: &dyn FeatureProvider, key: &str, default: &Self, ctx: &EvaluationContext) -> ResolutionResult<Self> {
+    fn resolve(
+        p: &dyn FeatureProvider,
+        key: &str,
+        default: &Self,
+        ctx: &EvaluationContext,
+    ) -> ResolutionResult<Self> {
         p.resolve_string(key, default, ctx)
     }
     fn to_value(&self) -> Value {
@@ -78,7 +98,12 @@ impl FlagValue for String {
 
 impl FlagValue for Value {
     const FLAG_TYPE: FlagType = FlagType::Object;
-    fn resolve(p: &dyn FeatureProvider, key: &str, default: &Self, ctx: &EvaluationContext) -> ResolutionResult<Self> {
+    fn resolve(
+        p: &dyn FeatureProvider,
+        key: &str,
+        default: &Self,
+        ctx: &EvaluationContext,
+    ) -> ResolutionResult<Self> {
         p.resolve_object(key, default, ctx)
     }
     fn to_value(&self) -> Value {
@@ -126,7 +151,11 @@ impl Client {
             api,
             state: Arc::new(ClientState {
                 domain,
-                hooks: RwLock::new("client.hooks.read", "client.hooks.write", Arc::new(Vec::new())),
+                hooks: RwLock::new(
+                    "client.hooks.read",
+                    "client.hooks.write",
+                    Arc::new(Vec::new()),
+                ),
                 context: RwLock::new(
                     "client.context.read",
                     "client.context.write",
@@ -198,43 +227,108 @@ impl Client {
 
     // ----- typed evaluation (spec 1.3, 1.4) ---------------------------------------------
 
-    pub fn get_bool_value(&self, flag_key: &str, default_value: bool, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> bool {
-        self.evaluate(flag_key, default_value, context, options).value
+    pub fn get_bool_value(
+        &self,
+        flag_key: &str,
+        default_value: bool,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> bool {
+        self.evaluate(flag_key, default_value, context, options)
+            .value
     }
 
-    pub fn get_int_value(&self, flag_key: &str, default_value: i64, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> i64 {
-        self.evaluate(flag_key, default_value, context, options).value
+    pub fn get_int_value(
+        &self,
+        flag_key: &str,
+        default_value: i64,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> i64 {
+        self.evaluate(flag_key, default_value, context, options)
+            .value
     }
 
-    pub fn get_float_value(&self, flag_key: &str, default_value: f64, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> f64 {
-        self.evaluate(flag_key, default_value, context, options).value
+    pub fn get_float_value(
+        &self,
+        flag_key: &str,
+        default_value: f64,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> f64 {
+        self.evaluate(flag_key, default_value, context, options)
+            .value
     }
 
-    pub fn get_string_value(&self, flag_key: &str, default_value: &str, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> String {
-        self.evaluate(flag_key, default_value.to_owned(), context, options).value
+    pub fn get_string_value(
+        &self,
+        flag_key: &str,
+        default_value: &str,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> String {
+        self.evaluate(flag_key, default_value.to_owned(), context, options)
+            .value
     }
 
-    pub fn get_object_value(&self, flag_key: &str, default_value: Value, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> Value {
-        self.evaluate(flag_key, default_value, context, options).value
+    pub fn get_object_value(
+        &self,
+        flag_key: &str,
+        default_value: Value,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> Value {
+        self.evaluate(flag_key, default_value, context, options)
+            .value
     }
 
-    pub fn get_bool_details(&self, flag_key: &str, default_value: bool, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> EvaluationDetails<bool> {
+    pub fn get_bool_details(
+        &self,
+        flag_key: &str,
+        default_value: bool,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> EvaluationDetails<bool> {
         self.evaluate(flag_key, default_value, context, options)
     }
 
-    pub fn get_int_details(&self, flag_key: &str, default_value: i64, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> EvaluationDetails<i64> {
+    pub fn get_int_details(
+        &self,
+        flag_key: &str,
+        default_value: i64,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> EvaluationDetails<i64> {
         self.evaluate(flag_key, default_value, context, options)
     }
 
-    pub fn get_float_details(&self, flag_key: &str, default_value: f64, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> EvaluationDetails<f64> {
+    pub fn get_float_details(
+        &self,
+        flag_key: &str,
+        default_value: f64,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> EvaluationDetails<f64> {
         self.evaluate(flag_key, default_value, context, options)
     }
 
-    pub fn get_string_details(&self, flag_key: &str, default_value: &str, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> EvaluationDetails<String> {
+    pub fn get_string_details(
+        &self,
+        flag_key: &str,
+        default_value: &str,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> EvaluationDetails<String> {
         self.evaluate(flag_key, default_value.to_owned(), context, options)
     }
 
-    pub fn get_object_details(&self, flag_key: &str, default_value: Value, context: Option<&EvaluationContext>, options: Option<&EvaluationOptions>) -> EvaluationDetails<Value> {
+    pub fn get_object_details(
+        &self,
+        flag_key: &str,
+        default_value: Value,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> EvaluationDetails<Value> {
         self.evaluate(flag_key, default_value, context, options)
     }
 
@@ -277,7 +371,13 @@ impl Client {
             && provider_hooks.is_empty();
         if no_hooks {
             // The hot path: no hook machinery, no conversions to `Value`.
-            return match resolve(&registration, snapshot.status, flag_key, &default_value, &merged) {
+            return match resolve(
+                &registration,
+                snapshot.status,
+                flag_key,
+                &default_value,
+                &merged,
+            ) {
                 Ok(details) => details,
                 Err(error) => error_details(flag_key, default_value, error),
             };
@@ -303,7 +403,13 @@ impl Client {
             hints: options.map_or(&empty_hints, |options| &options.hints),
         };
         run.evaluate(merged, default_value, |merged, default_value| {
-            resolve(&registration, snapshot.status, flag_key, default_value, merged)
+            resolve(
+                &registration,
+                snapshot.status,
+                flag_key,
+                default_value,
+                merged,
+            )
         })
     }
 
@@ -396,7 +502,11 @@ fn resolve<T: FlagValue>(
 }
 
 /// The details of an abnormal evaluation: the default value, reason `ERROR` and the error.
-fn error_details<T>(flag_key: &str, default_value: T, error: EvaluationError) -> EvaluationDetails<T> {
+fn error_details<T>(
+    flag_key: &str,
+    default_value: T,
+    error: EvaluationError,
+) -> EvaluationDetails<T> {
     EvaluationDetails {
         flag_key: flag_key.to_owned(),
         value: default_value,

@@ -11,7 +11,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 ///
 /// `AssertUnwindSafe` is sound here: the SDK never holds a lock or a half-updated structure
 /// across user code, so nothing the SDK owns can be observed in a broken state after a panic.
-pub(crate) fn call<T>(what: &'static str, user_code: impl FnOnce() -> T) -> Result<T, EvaluationError> {
+pub(crate) fn call<T>(
+    what: &'static str,
+    user_code: impl FnOnce() -> T,
+) -> Result<T, EvaluationError> {
     sync::step(what);
     catch_unwind(AssertUnwindSafe(user_code)).map_err(|payload| {
         let detail = payload

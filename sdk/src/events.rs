@@ -66,7 +66,10 @@ impl ProviderEvent {
         matches!(
             (self, status),
             (ProviderEvent::Ready, ProviderStatus::Ready)
-                | (ProviderEvent::Error, ProviderStatus::Error | ProviderStatus::Fatal)
+                | (
+                    ProviderEvent::Error,
+                    ProviderStatus::Error | ProviderStatus::Fatal
+                )
                 | (ProviderEvent::Stale, ProviderStatus::Stale)
         )
     }
@@ -314,9 +317,8 @@ impl ApiShared {
             };
             for handler in &delivery.handlers {
                 // A panicking handler is contained and the others still run (spec 5.2.5).
-                let _contained = crate::contain::call("event handler", || {
-                    handler(&delivery.details)
-                });
+                let _contained =
+                    crate::contain::call("event handler", || handler(&delivery.details));
             }
             finished = Some(delivery.ticket);
         }

@@ -157,12 +157,7 @@ pub trait FeatureProvider: Send + Sync + 'static {
     }
 
     /// Records a tracking event (spec 6.1).
-    fn track(
-        &self,
-        event_name: &str,
-        context: &EvaluationContext,
-        details: &TrackingEventDetails,
-    ) {
+    fn track(&self, event_name: &str, context: &EvaluationContext, details: &TrackingEventDetails) {
         let _ = (event_name, context, details);
     }
 }

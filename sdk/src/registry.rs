@@ -168,7 +168,11 @@ impl Registration {
     pub(crate) fn lease(this: &Arc<Registration>) -> Lease {
         sync::step("atomic registration.leases += 1");
         let previous = this.leases.fetch_add(ONE_LEASE, Ordering::AcqRel);
-        debug_assert_eq!(previous & RETIRED, 0, "lease taken on a retired registration");
+        debug_assert_eq!(
+            previous & RETIRED,
+            0,
+            "lease taken on a retired registration"
+        );
         note_lease_taken();
         Lease {
             registration: Arc::clone(this),
@@ -357,7 +361,8 @@ impl Registry {
         if registration.retire() {
             return true;
         }
-        self.pending_shutdown.retain(|pending| !pending.is_shut_down());
+        self.pending_shutdown
+            .retain(|pending| !pending.is_shut_down());
         self.pending_shutdown.push(Arc::clone(registration));
         false
     }

@@ -32,8 +32,8 @@ pub(crate) use std::sync::OnceLock;
 #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
 mod backend {
     pub use parking_lot::{
-        Condvar as RawCondvar, Mutex as RawMutex, MutexGuard, RwLock as RawRwLock,
-        RwLockReadGuard, RwLockWriteGuard,
+        Condvar as RawCondvar, Mutex as RawMutex, MutexGuard, RwLock as RawRwLock, RwLockReadGuard,
+        RwLockWriteGuard,
     };
     pub use std::sync::atomic;
     pub use std::thread_local;
@@ -90,13 +90,16 @@ mod backend {
     pub use shuttle::thread_local;
 
     pub fn lock<T>(mutex: &RawMutex<T>) -> MutexGuard<'_, T> {
-        mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        mutex
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
     pub fn read<T>(lock: &RawRwLock<T>) -> RwLockReadGuard<'_, T> {
         lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
     pub fn write<T>(lock: &RawRwLock<T>) -> RwLockWriteGuard<'_, T> {
-        lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock.write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
     pub fn wait<'a, T>(condvar: &RawCondvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         condvar
@@ -132,13 +135,16 @@ mod backend {
     pub use loom::thread_local;
 
     pub fn lock<T>(mutex: &RawMutex<T>) -> MutexGuard<'_, T> {
-        mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        mutex
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
     pub fn read<T>(lock: &RawRwLock<T>) -> RwLockReadGuard<'_, T> {
         lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
     pub fn write<T>(lock: &RawRwLock<T>) -> RwLockWriteGuard<'_, T> {
-        lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock.write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
     pub fn wait<'a, T>(condvar: &RawCondvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         condvar
@@ -199,7 +205,8 @@ pub mod observe {
     /// Call from inside the checker's execution.
     pub fn join_background() {
         loop {
-            let pending = BACKGROUND.with(|background| std::mem::take(&mut *background.borrow_mut()));
+            let pending =
+                BACKGROUND.with(|background| std::mem::take(&mut *background.borrow_mut()));
             if pending.is_empty() {
                 return;
             }

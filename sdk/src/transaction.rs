@@ -6,9 +6,9 @@
 //! (see `Api::set_transaction_context`), not by holding a lock around user code.
 
 use crate::context::EvaluationContext;
+use crate::sync::Weak;
 use crate::sync::{self, Arc};
 use std::cell::RefCell;
-use crate::sync::Weak;
 
 /// Stores and retrieves the transaction context (spec 3.3.1).
 pub trait TransactionContextPropagator: Send + Sync + 'static {

@@ -9,12 +9,16 @@ use std::sync::{Arc, Mutex};
 
 type Seen = Arc<Mutex<Vec<String>>>;
 
-fn recorder(seen: &Seen, label: &'static str) -> impl Fn(&openfeature_sdk::EventDetails) + Send + Sync {
+fn recorder(
+    seen: &Seen,
+    label: &'static str,
+) -> impl Fn(&openfeature_sdk::EventDetails) + Send + Sync {
     let seen = Arc::clone(seen);
     move |details| {
-        seen.lock()
-            .expect("seen")
-            .push(format!("{label}:{}:{}", details.provider_name, details.event))
+        seen.lock().expect("seen").push(format!(
+            "{label}:{}:{}",
+            details.provider_name, details.event
+        ))
     }
 }
 
@@ -40,7 +44,10 @@ fn ready_handlers_run_after_initialize_and_see_ready_status() {
         seen(&log),
         ["api:No-op Provider:PROVIDER_READY", "api:p0:PROVIDER_READY"]
     );
-    assert_eq!(*status_seen.lock().expect("status"), Some(ProviderStatus::Ready));
+    assert_eq!(
+        *status_seen.lock().expect("status"),
+        Some(ProviderStatus::Ready)
+    );
 }
 
 #[test]
@@ -63,12 +70,20 @@ fn client_handlers_run_only_for_their_domains_provider() {
     api.set_domain_provider_and_wait("a", a.clone()).expect("a");
     api.set_domain_provider_and_wait("b", b.clone()).expect("b");
     let log: Seen = Arc::default();
-    api.domain_client("a")
-        .add_handler(ProviderEvent::ConfigurationChanged, recorder(&log, "client-a"));
+    api.domain_client("a").add_handler(
+        ProviderEvent::ConfigurationChanged,
+        recorder(&log, "client-a"),
+    );
     api.add_handler(ProviderEvent::ConfigurationChanged, recorder(&log, "api"));
     let changed = ProviderEventDetails::default();
-    assert!(b.emitter().expect("b").emit(ProviderEvent::ConfigurationChanged, changed.clone()));
-    assert!(a.emitter().expect("a").emit(ProviderEvent::ConfigurationChanged, changed));
+    assert!(b
+        .emitter()
+        .expect("b")
+        .emit(ProviderEvent::ConfigurationChanged, changed.clone()));
+    assert!(a
+        .emitter()
+        .expect("a")
+        .emit(ProviderEvent::ConfigurationChanged, changed));
     assert_eq!(
         seen(&log),
         [
@@ -87,14 +102,20 @@ fn error_events_set_error_or_fatal_status_and_stale_sets_stale() {
     let emitter = p0.emitter().expect("attached");
     emitter.emit(ProviderEvent::Stale, ProviderEventDetails::default());
     assert_eq!(api.provider_status(None), ProviderStatus::Stale);
-    emitter.emit(ProviderEvent::Error, ProviderEventDetails::default().with_message("down"));
+    emitter.emit(
+        ProviderEvent::Error,
+        ProviderEventDetails::default().with_message("down"),
+    );
     assert_eq!(api.provider_status(None), ProviderStatus::Error);
     emitter.emit(
         ProviderEvent::Error,
         ProviderEventDetails::default().with_error_code(ErrorCode::ProviderFatal),
     );
     assert_eq!(api.client().provider_status(), ProviderStatus::Fatal);
-    emitter.emit(ProviderEvent::ConfigurationChanged, ProviderEventDetails::default());
+    emitter.emit(
+        ProviderEvent::ConfigurationChanged,
+        ProviderEventDetails::default(),
+    );
     assert_eq!(api.provider_status(None), ProviderStatus::Fatal);
 }
 
@@ -105,7 +126,9 @@ fn removed_handlers_no_longer_run_and_panicking_handlers_do_not_stop_others() {
     api.set_provider_and_wait(p0.clone()).expect("p0");
     let log: Seen = Arc::default();
     let removed = api.add_handler(ProviderEvent::Stale, recorder(&log, "removed"));
-    api.add_handler(ProviderEvent::Stale, |_| panic!("handler panics on purpose"));
+    api.add_handler(ProviderEvent::Stale, |_| {
+        panic!("handler panics on purpose")
+    });
     api.add_handler(ProviderEvent::Stale, recorder(&log, "kept"));
     assert!(api.remove_handler(removed));
     assert!(!api.remove_handler(removed), "removing twice reports false");
@@ -146,5 +169,8 @@ fn shutdown_removes_handlers_atomically() {
     api.shutdown();
     api.set_provider_and_wait(CountingProvider::new("p0", Init::Succeeds))
         .expect("p0");
-    assert_eq!(seen(&log), ["before-shutdown:No-op Provider:PROVIDER_READY"]);
+    assert_eq!(
+        seen(&log),
+        ["before-shutdown:No-op Provider:PROVIDER_READY"]
+    );
 }

@@ -27,10 +27,20 @@ fn hooks_run_in_spec_order_across_all_four_levels() {
         fn resolve_float(&self, k: &str, d: f64, c: &EvaluationContext) -> ResolutionResult<f64> {
             self.0.resolve_float(k, d, c)
         }
-        fn resolve_string(&self, k: &str, d: &str, c: &EvaluationContext) -> ResolutionResult<String> {
+        fn resolve_string(
+            &self,
+            k: &str,
+            d: &str,
+            c: &EvaluationContext,
+        ) -> ResolutionResult<String> {
             self.0.resolve_string(k, d, c)
         }
-        fn resolve_object(&self, k: &str, d: &Value, c: &EvaluationContext) -> ResolutionResult<Value> {
+        fn resolve_object(
+            &self,
+            k: &str,
+            d: &Value,
+            c: &EvaluationContext,
+        ) -> ResolutionResult<Value> {
             self.0.resolve_object(k, d, c)
         }
         fn hooks(&self) -> &[Arc<dyn Hook>] {
@@ -48,15 +58,24 @@ fn hooks_run_in_spec_order_across_all_four_levels() {
     api.add_hooks([Arc::new(RecordingHook::new("api", &log)) as Arc<dyn Hook>]);
     let client = api.client();
     client.add_hooks([Arc::new(RecordingHook::new("client", &log)) as Arc<dyn Hook>]);
-    let options = EvaluationOptions::new()
-        .with_hook(Arc::new(RecordingHook::new("invocation", &log)));
+    let options =
+        EvaluationOptions::new().with_hook(Arc::new(RecordingHook::new("invocation", &log)));
     assert!(client.get_bool_value("flag", false, None, Some(&options)));
     assert_eq!(
         take(&log),
         [
-            "api.before", "client.before", "invocation.before", "provider.before",
-            "provider.after", "invocation.after", "client.after", "api.after",
-            "provider.finally", "invocation.finally", "client.finally", "api.finally",
+            "api.before",
+            "client.before",
+            "invocation.before",
+            "provider.before",
+            "provider.after",
+            "invocation.after",
+            "client.after",
+            "api.after",
+            "provider.finally",
+            "invocation.finally",
+            "client.finally",
+            "api.finally",
         ]
     );
 }
@@ -72,14 +91,22 @@ fn a_failing_before_hook_skips_resolution_and_runs_error_and_finally() {
     let options = EvaluationOptions::new()
         .with_hook(Arc::new(failing))
         .with_hook(Arc::new(RecordingHook::new("next", &log)));
-    let details = api.client().get_int_details("flag", 3, None, Some(&options));
+    let details = api
+        .client()
+        .get_int_details("flag", 3, None, Some(&options));
     assert_eq!(details.value, 3);
     assert_eq!(details.reason, Some(Reason::Error));
     assert_eq!(details.error_code, Some(ErrorCode::General));
     assert_eq!(CountingProvider::count(&p0.resolves), 0);
     assert_eq!(
         take(&log),
-        ["failing.before", "next.error", "failing.error", "next.finally", "failing.finally"]
+        [
+            "failing.before",
+            "next.error",
+            "failing.error",
+            "next.finally",
+            "failing.finally"
+        ]
     );
 }
 
@@ -92,10 +119,20 @@ fn a_panicking_after_hook_returns_the_default_with_general() {
     let mut panicking = RecordingHook::new("panicking", &log);
     panicking.panic_after = true;
     let options = EvaluationOptions::new().with_hook(Arc::new(panicking));
-    let details = api.client().get_string_details("flag", "fallback", None, Some(&options));
+    let details = api
+        .client()
+        .get_string_details("flag", "fallback", None, Some(&options));
     assert_eq!(details.value, "fallback");
     assert_eq!(details.error_code, Some(ErrorCode::General));
-    assert_eq!(take(&log), ["panicking.before", "panicking.after", "panicking.error", "panicking.finally"]);
+    assert_eq!(
+        take(&log),
+        [
+            "panicking.before",
+            "panicking.after",
+            "panicking.error",
+            "panicking.finally"
+        ]
+    );
 }
 
 /// A provider that reports the context it resolved with, as a structure.
@@ -115,10 +152,14 @@ impl FeatureProvider for EchoContext {
         Ok(ResolutionDetails::new(d))
     }
     fn resolve_string(&self, _: &str, _: &str, c: &EvaluationContext) -> ResolutionResult<String> {
-        Ok(ResolutionDetails::new(c.targeting_key().unwrap_or("").to_owned()))
+        Ok(ResolutionDetails::new(
+            c.targeting_key().unwrap_or("").to_owned(),
+        ))
     }
     fn resolve_object(&self, _: &str, _: &Value, c: &EvaluationContext) -> ResolutionResult<Value> {
-        Ok(ResolutionDetails::new(Value::Struct(c.attributes().clone())))
+        Ok(ResolutionDetails::new(Value::Struct(
+            c.attributes().clone(),
+        )))
     }
 }
 
@@ -126,7 +167,8 @@ impl FeatureProvider for EchoContext {
 fn context_levels_merge_in_spec_order() {
     let log = new_log();
     let api = Api::new();
-    api.set_provider_and_wait(Arc::new(EchoContext)).expect("echo");
+    api.set_provider_and_wait(Arc::new(EchoContext))
+        .expect("echo");
     let level = |name: &str, upto: usize| {
         let names = ["global", "transaction", "client", "invocation", "hook"];
         let mut context = EvaluationContext::new();
@@ -143,7 +185,12 @@ fn context_levels_merge_in_spec_order() {
     let mut hook = RecordingHook::new("context", &log);
     hook.before_context = Some(level("hook", 4));
     let options = EvaluationOptions::new().with_hook(Arc::new(hook));
-    let merged = client.get_object_value("flag", Value::Bool(false), Some(&level("invocation", 3)), Some(&options));
+    let merged = client.get_object_value(
+        "flag",
+        Value::Bool(false),
+        Some(&level("invocation", 3)),
+        Some(&options),
+    );
     let merged = merged.as_struct().expect("structure").clone();
     for (key, winner) in [
         ("global", "global"),
@@ -190,12 +237,19 @@ fn a_custom_propagator_receives_and_serves_the_transaction_context() {
         }
     }
     let api = Api::new();
-    api.set_provider_and_wait(Arc::new(EchoContext)).expect("echo");
+    api.set_provider_and_wait(Arc::new(EchoContext))
+        .expect("echo");
     api.set_transaction_propagator(Arc::new(Stored::default()));
     api.set_transaction_context(EvaluationContext::new().with_targeting_key("tx-user"));
-    assert_eq!(api.client().get_string_value("flag", "", None, None), "tx-user");
+    assert_eq!(
+        api.client().get_string_value("flag", "", None, None),
+        "tx-user"
+    );
     let other = Api::new();
-    assert!(other.transaction_context().is_none(), "instances are isolated");
+    assert!(
+        other.transaction_context().is_none(),
+        "instances are isolated"
+    );
 }
 
 #[test]
@@ -210,7 +264,8 @@ fn thread_local_transaction_context_is_per_thread_and_per_instance() {
     });
     assert!(!other_thread);
     assert_eq!(
-        api.transaction_context().and_then(|c| c.targeting_key().map(str::to_owned)),
+        api.transaction_context()
+            .and_then(|c| c.targeting_key().map(str::to_owned)),
         Some("main".to_owned())
     );
     assert!(Api::new().transaction_context().is_none());

@@ -15,11 +15,14 @@ fn count(counter: &std::sync::atomic::AtomicUsize) -> usize {
 fn set_provider_and_wait_initializes_once_and_reports_ready() {
     let api = Api::new();
     let p0 = CountingProvider::new("p0", Init::Succeeds);
-    api.set_provider_and_wait(p0.clone()).expect("init succeeds");
+    api.set_provider_and_wait(p0.clone())
+        .expect("init succeeds");
     assert_eq!(count(&p0.attaches), 1);
     assert_eq!(count(&p0.inits), 1);
     assert_eq!(api.provider_status(None), ProviderStatus::Ready);
-    let details = api.client().get_string_details("flag", "default", None, None);
+    let details = api
+        .client()
+        .get_string_details("flag", "default", None, None);
     assert_eq!(details.value, "p0");
     assert_eq!(details.reason, Some(Reason::Static));
 }
@@ -47,7 +50,8 @@ fn a_provider_bound_twice_is_initialized_once_and_shut_down_when_unbound_everywh
     api.set_domain_provider_and_wait("a", shared.clone())
         .expect("domain a");
     assert_eq!(count(&shared.inits), 1, "initialized once");
-    api.set_provider_and_wait(other.clone()).expect("replace default");
+    api.set_provider_and_wait(other.clone())
+        .expect("replace default");
     assert_eq!(count(&shared.shutdowns), 0, "still bound to domain a");
     api.set_domain_provider_and_wait("a", other.clone())
         .expect("replace domain a");
@@ -71,7 +75,9 @@ fn failed_and_fatal_initialization_set_error_and_fatal_status() {
         .expect_err("init fatal");
     assert_eq!(error.code, ErrorCode::ProviderFatal);
     assert_eq!(api.provider_status(Some("x")), ProviderStatus::Fatal);
-    let details = api.domain_client("x").get_bool_details("flag", false, None, None);
+    let details = api
+        .domain_client("x")
+        .get_bool_details("flag", false, None, None);
     assert!(!details.value);
     assert_eq!(details.error_code, Some(ErrorCode::ProviderFatal));
     assert_eq!(details.reason, Some(Reason::Error));
@@ -115,7 +121,11 @@ fn a_provider_replaced_during_initialize_is_shut_down_after_it_and_its_late_read
     api.set_provider(slow.clone());
     api.set_provider_and_wait(next.clone())
         .expect_err("next fails init");
-    assert_eq!(count(&slow.shutdowns), 0, "never shut down before init ends");
+    assert_eq!(
+        count(&slow.shutdowns),
+        0,
+        "never shut down before init ends"
+    );
     slow.release_init();
     api.shutdown();
     assert_eq!(count(&slow.inits), 1);
@@ -155,10 +165,7 @@ fn emitting_after_detach_is_a_silent_no_op_and_detaching_twice_is_safe() {
     assert!(emitter.is_attached());
     api.shutdown();
     assert!(!emitter.is_attached());
-    assert!(!emitter.emit(
-        openfeature_sdk::ProviderEvent::Ready,
-        Default::default()
-    ));
+    assert!(!emitter.emit(openfeature_sdk::ProviderEvent::Ready, Default::default()));
     emitter.detach();
     emitter.detach();
 }
@@ -169,7 +176,8 @@ fn clear_providers_shuts_everything_down_and_keeps_hooks_and_context() {
     let p0 = CountingProvider::new("p0", Init::Succeeds);
     let p1 = CountingProvider::new("p1", Init::Succeeds);
     api.set_provider_and_wait(p0.clone()).expect("p0");
-    api.set_domain_provider_and_wait("d", p1.clone()).expect("p1");
+    api.set_domain_provider_and_wait("d", p1.clone())
+        .expect("p1");
     api.set_context(openfeature_sdk::EvaluationContext::new().with("kept", true));
     api.clear_providers();
     assert_eq!(count(&p0.shutdowns), 1);
@@ -183,7 +191,9 @@ fn clear_providers_shuts_everything_down_and_keeps_hooks_and_context() {
 
 #[test]
 fn shutdown_from_inside_an_evaluation_hook_does_not_deadlock() {
-    use openfeature_sdk::{EvaluationContext, EvaluationError, Hook, HookContext, HookData, HookHints};
+    use openfeature_sdk::{
+        EvaluationContext, EvaluationError, Hook, HookContext, HookData, HookHints,
+    };
     struct ShutsDown(Api);
     impl Hook for ShutsDown {
         fn before(
@@ -199,10 +209,20 @@ fn shutdown_from_inside_an_evaluation_hook_does_not_deadlock() {
     let api = Api::new();
     let p0 = CountingProvider::new("p0", Init::Succeeds);
     api.set_provider_and_wait(p0.clone()).expect("p0");
-    let options = openfeature_sdk::EvaluationOptions::new().with_hook(Arc::new(ShutsDown(api.clone())));
-    let value = api.client().get_string_value("flag", "default", None, Some(&options));
-    assert_eq!(value, "p0", "the evaluation resolves on its snapshot's provider");
-    assert_eq!(count(&p0.shutdowns), 1, "shut down once the evaluation ended");
+    let options =
+        openfeature_sdk::EvaluationOptions::new().with_hook(Arc::new(ShutsDown(api.clone())));
+    let value = api
+        .client()
+        .get_string_value("flag", "default", None, Some(&options));
+    assert_eq!(
+        value, "p0",
+        "the evaluation resolves on its snapshot's provider"
+    );
+    assert_eq!(
+        count(&p0.shutdowns),
+        1,
+        "shut down once the evaluation ended"
+    );
     assert_eq!(count(&p0.resolved_after_shutdown), 0);
 }
 

@@ -50,8 +50,12 @@ fn mixed_operations_on_eight_threads_keep_exact_counts() {
 
     std::thread::scope(|scope| {
         for thread in 0..THREADS {
-            let (api, shared_client, tally, final_seen) =
-                (api.clone(), shared_client.clone(), &tally, Arc::clone(&final_seen));
+            let (api, shared_client, tally, final_seen) = (
+                api.clone(),
+                shared_client.clone(),
+                &tally,
+                Arc::clone(&final_seen),
+            );
             scope.spawn(move || {
                 let mut random = XorShift(0x9E37_79B9_7F4A_7C15 ^ (thread as u64 + 1));
                 for op in 0..OPS_PER_THREAD {
@@ -64,7 +68,11 @@ fn mixed_operations_on_eight_threads_keep_exact_counts() {
                                 _ => Init::Succeeds,
                             };
                             let provider = CountingProvider::new(&format!("t{thread}-{op}"), init);
-                            tally.providers.lock().expect("providers").push(provider.clone());
+                            tally
+                                .providers
+                                .lock()
+                                .expect("providers")
+                                .push(provider.clone());
                             match random.below(4) {
                                 0 => api.set_provider(provider),
                                 1 => {
@@ -76,7 +84,7 @@ fn mixed_operations_on_eight_threads_keep_exact_counts() {
                                 }
                             }
                         }
-                        2 | 3 | 4 => {
+                        2..=4 => {
                             let client = if random.below(2) == 0 {
                                 shared_client.clone()
                             } else {
@@ -110,7 +118,9 @@ fn mixed_operations_on_eight_threads_keep_exact_counts() {
                         }
                         8 => {
                             let providers = tally.providers.lock().expect("providers").clone();
-                            if let Some(provider) = providers.get(random.below(providers.len().max(1))) {
+                            if let Some(provider) =
+                                providers.get(random.below(providers.len().max(1)))
+                            {
                                 if let Some(emitter) = provider.emitter() {
                                     let event = if random.below(2) == 0 {
                                         ProviderEvent::ConfigurationChanged
@@ -141,10 +151,15 @@ fn mixed_operations_on_eight_threads_keep_exact_counts() {
 
     // No handler lost: every READY handler sees the final provider's READY exactly once.
     let final_provider = CountingProvider::new("final", Init::Succeeds);
-    api.set_provider_and_wait(final_provider.clone()).expect("final");
+    api.set_provider_and_wait(final_provider.clone())
+        .expect("final");
     let seen = final_seen.lock().expect("final").clone();
     let distinct: BTreeSet<usize> = seen.iter().copied().collect();
-    assert_eq!(seen.len(), distinct.len(), "no handler ran twice for one event");
+    assert_eq!(
+        seen.len(),
+        distinct.len(),
+        "no handler ran twice for one event"
+    );
     assert_eq!(distinct.len(), tally.ready_handlers.load(Ordering::SeqCst));
 
     // Lifecycle: after shutdown every provider was attached and initialized exactly once
@@ -154,9 +169,21 @@ fn mixed_operations_on_eight_threads_keep_exact_counts() {
     assert!(providers.len() > THREADS * OPS_PER_THREAD / 10);
     for provider in providers.iter().chain(std::iter::once(&final_provider)) {
         let name = &provider.name;
-        assert_eq!(CountingProvider::count(&provider.attaches), 1, "{name} attached once");
-        assert_eq!(CountingProvider::count(&provider.inits), 1, "{name} initialized once");
-        assert_eq!(CountingProvider::count(&provider.shutdowns), 1, "{name} shut down once");
+        assert_eq!(
+            CountingProvider::count(&provider.attaches),
+            1,
+            "{name} attached once"
+        );
+        assert_eq!(
+            CountingProvider::count(&provider.inits),
+            1,
+            "{name} initialized once"
+        );
+        assert_eq!(
+            CountingProvider::count(&provider.shutdowns),
+            1,
+            "{name} shut down once"
+        );
         assert_eq!(
             CountingProvider::count(&provider.resolved_after_shutdown),
             0,

@@ -132,7 +132,10 @@ impl InMemoryProvider {
     ) -> ResolutionResult<T> {
         let flags = Arc::clone(&*self.flags.read());
         let flag = flags.get(flag_key).ok_or_else(|| {
-            EvaluationError::new(ErrorCode::FlagNotFound, format!("flag {flag_key:?} not found"))
+            EvaluationError::new(
+                ErrorCode::FlagNotFound,
+                format!("flag {flag_key:?} not found"),
+            )
         })?;
         let metadata: Option<FlagMetadata> =
             (!flag.metadata.is_empty()).then(|| Arc::new(flag.metadata.clone()));
@@ -189,28 +192,58 @@ impl FeatureProvider for InMemoryProvider {
         *self.emitter.write() = Some(emitter);
     }
 
-    fn resolve_bool(&self, flag_key: &str, default_value: bool, context: &EvaluationContext) -> ResolutionResult<bool> {
+    fn resolve_bool(
+        &self,
+        flag_key: &str,
+        default_value: bool,
+        context: &EvaluationContext,
+    ) -> ResolutionResult<bool> {
         self.resolve(flag_key, default_value, context, Value::as_bool)
     }
 
-    fn resolve_int(&self, flag_key: &str, default_value: i64, context: &EvaluationContext) -> ResolutionResult<i64> {
+    fn resolve_int(
+        &self,
+        flag_key: &str,
+        default_value: i64,
+        context: &EvaluationContext,
+    ) -> ResolutionResult<i64> {
         self.resolve(flag_key, default_value, context, Value::as_int)
     }
 
-    fn resolve_float(&self, flag_key: &str, default_value: f64, context: &EvaluationContext) -> ResolutionResult<f64> {
+    fn resolve_float(
+        &self,
+        flag_key: &str,
+        default_value: f64,
+        context: &EvaluationContext,
+    ) -> ResolutionResult<f64> {
         self.resolve(flag_key, default_value, context, Value::as_float)
     }
 
-    fn resolve_string(&self, flag_key: &str, default_value: &str, context: &EvaluationContext) -> ResolutionResult<String> {
+    fn resolve_string(
+        &self,
+        flag_key: &str,
+        default_value: &str,
+        context: &EvaluationContext,
+    ) -> ResolutionResult<String> {
         self.resolve(flag_key, default_value.to_owned(), context, |value| {
             value.as_str().map(str::to_owned)
         })
     }
 
-    fn resolve_object(&self, flag_key: &str, default_value: &Value, context: &EvaluationContext) -> ResolutionResult<Value> {
-        self.resolve(flag_key, default_value.clone(), context, |value| match value {
-            Value::Struct(_) | Value::Array(_) => Some(value.clone()),
-            _ => None,
-        })
+    fn resolve_object(
+        &self,
+        flag_key: &str,
+        default_value: &Value,
+        context: &EvaluationContext,
+    ) -> ResolutionResult<Value> {
+        self.resolve(
+            flag_key,
+            default_value.clone(),
+            context,
+            |value| match value {
+                Value::Struct(_) | Value::Array(_) => Some(value.clone()),
+                _ => None,
+            },
+        )
     }
 }

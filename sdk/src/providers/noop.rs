@@ -21,23 +21,48 @@ impl FeatureProvider for NoOpProvider {
         ProviderMetadata::new(NOOP_NAME)
     }
 
-    fn resolve_bool(&self, _: &str, default_value: bool, _: &EvaluationContext) -> ResolutionResult<bool> {
+    fn resolve_bool(
+        &self,
+        _: &str,
+        default_value: bool,
+        _: &EvaluationContext,
+    ) -> ResolutionResult<bool> {
         default_of(default_value)
     }
 
-    fn resolve_int(&self, _: &str, default_value: i64, _: &EvaluationContext) -> ResolutionResult<i64> {
+    fn resolve_int(
+        &self,
+        _: &str,
+        default_value: i64,
+        _: &EvaluationContext,
+    ) -> ResolutionResult<i64> {
         default_of(default_value)
     }
 
-    fn resolve_float(&self, _: &str, default_value: f64, _: &EvaluationContext) -> ResolutionResult<f64> {
+    fn resolve_float(
+        &self,
+        _: &str,
+        default_value: f64,
+        _: &EvaluationContext,
+    ) -> ResolutionResult<f64> {
         default_of(default_value)
     }
 
-    fn resolve_string(&self, _: &str, default_value: &str, _: &EvaluationContext) -> ResolutionResult<String> {
+    fn resolve_string(
+        &self,
+        _: &str,
+        default_value: &str,
+        _: &EvaluationContext,
+    ) -> ResolutionResult<String> {
         default_of(default_value.to_owned())
     }
 
-    fn resolve_object(&self, _: &str, default_value: &Value, _: &EvaluationContext) -> ResolutionResult<Value> {
+    fn resolve_object(
+        &self,
+        _: &str,
+        default_value: &Value,
+        _: &EvaluationContext,
+    ) -> ResolutionResult<Value> {
         default_of(default_value.clone())
     }
 }

@@ -195,7 +195,11 @@ impl Hook for RecordingHook {
         _: &HookHints,
         data: &mut HookData,
     ) -> Result<(), EvaluationError> {
-        assert_eq!(data.get("seen"), Some(&Value::from(self.name)), "hook data kept");
+        assert_eq!(
+            data.get("seen"),
+            Some(&Value::from(self.name)),
+            "hook data kept"
+        );
         self.record("after");
         if self.panic_after {
             panic!("after panics on purpose");
