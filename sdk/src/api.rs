@@ -114,6 +114,11 @@ impl Api {
 
     /// Binds `provider` as the default, waits for its `initialize` and for the resulting event's
     /// handlers, and returns the outcome (spec 1.1.2.4).
+    ///
+    /// The binding takes effect at once, as with [`Api::set_provider`]: evaluations on other
+    /// threads see the new provider `NOT_READY` until its `initialize` finishes, and a concurrent
+    /// `clear_providers` or `shutdown` may unbind it before then (it is then shut down after its
+    /// `initialize`). Only the waiting differs.
     pub fn set_provider_and_wait(
         &self,
         provider: Arc<dyn FeatureProvider>,

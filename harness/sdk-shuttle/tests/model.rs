@@ -3,8 +3,8 @@
 //! on the same crate with scenario files; these tests prove the switch works on its own.
 
 use openfeature_sdk_shuttle::{
-    Api, EvaluationContext, FeatureProvider, ProviderMetadata, ResolutionDetails,
-    ResolutionResult, Value,
+    Api, EvaluationContext, FeatureProvider, ProviderMetadata, ResolutionDetails, ResolutionResult,
+    Value,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -21,7 +21,10 @@ impl FeatureProvider for Counting {
     fn metadata(&self) -> ProviderMetadata {
         ProviderMetadata::new("counting")
     }
-    fn initialize(&self, _: &EvaluationContext) -> Result<(), openfeature_sdk_shuttle::EvaluationError> {
+    fn initialize(
+        &self,
+        _: &EvaluationContext,
+    ) -> Result<(), openfeature_sdk_shuttle::EvaluationError> {
         self.inits.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }

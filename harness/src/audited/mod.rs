@@ -1,0 +1,459 @@
+//! The `audited` target: a faithful model of the audited (pre-fix) OpenFeature Python SDK. It is
+//! a fixture, not production code: it exists to reproduce the races A1-A16 of the audit, so never
+//! fix the races here.
+//!
+//! The GIL is one shuttle mutex around all Python module and object state ([`PyState`]).
+//! [`Py::stmt`] takes it for exactly one Python statement that touches shared state, so there is a
+//! scheduling point between two statements and none inside one. The two `RLock`s that the audited
+//! code does have (`_event_support._global_lock` and `_client_lock`) are separate reentrant locks
+//! on top ([`RLock`]). User code (the scenario's test providers, hooks and handlers) runs outside
+//! the model lock: it touches only the world's records.
+//!
+//! Each function's doc comment names the Python function it mirrors and the audit ids it exhibits.
+//! Trace labels are the Python statements, abbreviated: `default` is `self._default_provider`,
+//! `values()` is `self._providers.values()`, and events are named as handlers record them.
+//! `registry.rs` holds `provider/_registry.py` and `AbstractProvider`, `events.rs` holds
+//! `_event_support.py`, and `client.rs` holds the API globals, the transaction context and
+//! `OpenFeatureClient`.
+
+mod client;
+mod events;
+mod registry;
+
+use crate::scenario::{EventName, Op};
+use crate::target::Target;
+use crate::world::{FinalState, World};
+use shuttle::current::TaskId;
+use shuttle::sync::{Condvar, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, PoisonError};
+
+/// A Python exception that escapes an SDK call, rendered like `KeyError: 'd1'`.
+type PyResult<T = ()> = Result<T, String>;
+
+/// A Python provider object, compared by identity as Python does. Each `NoOpProvider()` call makes
+/// a new object, numbered in creation order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Prov {
+    NoOp(u32),
+    Test(String),
+}
+
+impl Prov {
+    fn name(&self) -> &str {
+        match self {
+            Prov::NoOp(_) => "noop",
+            Prov::Test(name) => name,
+        }
+    }
+}
+
+/// `ProviderStatus`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    NotReady,
+    Ready,
+    Error,
+    Stale,
+    Fatal,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::NotReady => "NOT_READY",
+            Status::Ready => "READY",
+            Status::Error => "ERROR",
+            Status::Stale => "STALE",
+            Status::Fatal => "FATAL",
+        }
+    }
+}
+
+/// `ProviderEvent`. Python has no fatal event: a fatal error is `PROVIDER_ERROR` whose details
+/// carry the `PROVIDER_FATAL` error code, passed alongside as a flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum PyEvent {
+    Ready,
+    Error,
+    Stale,
+    ConfigurationChanged,
+}
+
+impl PyEvent {
+    /// The Python event of a scenario event name, and whether it carries `PROVIDER_FATAL`.
+    fn of(event: EventName) -> (PyEvent, bool) {
+        match event {
+            EventName::Ready => (PyEvent::Ready, false),
+            EventName::Error => (PyEvent::Error, false),
+            EventName::Fatal => (PyEvent::Error, true),
+            EventName::Stale => (PyEvent::Stale, false),
+            EventName::ConfigurationChanged => (PyEvent::ConfigurationChanged, false),
+        }
+    }
+
+    /// The event as handlers record it, and as trace labels name it.
+    fn label(self) -> &'static str {
+        match self {
+            PyEvent::Ready => "ready",
+            PyEvent::Error => "error",
+            PyEvent::Stale => "stale",
+            PyEvent::ConfigurationChanged => "configuration_changed",
+        }
+    }
+}
+
+/// A transaction-context propagator object: its storage holds one context per thread.
+struct Propagator {
+    name: String,
+    storage: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Propagator {
+    fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            storage: BTreeMap::new(),
+        }
+    }
+}
+
+/// Every piece of Python module and object state, guarded by the GIL model lock.
+struct PyState {
+    /// `ProviderRegistry._providers`: an insertion-ordered dict from domain to provider.
+    providers: Vec<(String, Prov)>,
+    /// `ProviderRegistry._default_provider`.
+    default_provider: Prov,
+    /// `ProviderRegistry._provider_status`.
+    provider_status: BTreeMap<Prov, Status>,
+    /// How many `NoOpProvider()` objects exist, to number the next.
+    noops_made: u32,
+    /// The provider objects that have the `_on_emit` attribute (`AbstractProvider.attach`).
+    on_emit: BTreeSet<Prov>,
+    /// The test providers whose event thread has started (their own state, not the SDK's).
+    emitters_started: BTreeSet<Prov>,
+    /// `_event_support._global_handlers`.
+    global_handlers: BTreeMap<PyEvent, Vec<String>>,
+    /// `_event_support._client_handlers`: an insertion-ordered dict keyed by client.
+    client_handlers: Vec<(String, BTreeMap<PyEvent, Vec<String>>)>,
+    /// `hook._hooks`: the API hooks.
+    hooks: Vec<String>,
+    /// `evaluation_context._evaluation_context`: the global context's attributes.
+    evaluation_context: BTreeMap<String, String>,
+    /// Each client's `self.hooks`, by client name.
+    client_hooks: BTreeMap<String, Vec<String>>,
+    /// Every propagator object installed so far; `propagator` indexes the one installed now.
+    propagators: Vec<Propagator>,
+    propagator: usize,
+}
+
+impl PyState {
+    /// `domain in self._providers`, returning the bound provider.
+    fn slot(&self, domain: &str) -> Option<&Prov> {
+        self.providers
+            .iter()
+            .find(|(bound, _)| bound == domain)
+            .map(|(_, provider)| provider)
+    }
+
+    /// `provider in self._providers.values()`.
+    fn bound(&self, provider: &Prov) -> bool {
+        self.providers.iter().any(|(_, bound)| bound == provider)
+    }
+
+    /// `self._providers.get(domain, self._default_provider)`.
+    fn get_provider(&self, domain: Option<&str>) -> Prov {
+        domain
+            .and_then(|domain| self.slot(domain))
+            .unwrap_or(&self.default_provider)
+            .clone()
+    }
+
+    /// `self._provider_status.get(provider, ProviderStatus.NOT_READY)`.
+    fn status_of(&self, provider: &Prov) -> Status {
+        self.provider_status
+            .get(provider)
+            .copied()
+            .unwrap_or(Status::NotReady)
+    }
+
+    /// `self._providers[domain] = provider`: replaces in place, or appends a new key.
+    fn store(&mut self, domain: &str, provider: Prov) {
+        match self.providers.iter_mut().find(|(bound, _)| bound == domain) {
+            Some(entry) => entry.1 = provider,
+            None => self.providers.push((domain.to_owned(), provider)),
+        }
+    }
+
+    /// `_client_handlers[client]`, created on first use as a `defaultdict` does.
+    fn client_entry(&mut self, client: &str) -> &mut BTreeMap<PyEvent, Vec<String>> {
+        let index = match self
+            .client_handlers
+            .iter()
+            .position(|(known, _)| known == client)
+        {
+            Some(index) => index,
+            None => {
+                self.client_handlers
+                    .push((client.to_owned(), BTreeMap::new()));
+                self.client_handlers.len() - 1
+            }
+        };
+        &mut self.client_handlers[index].1
+    }
+}
+
+/// Python's `threading.RLock`: reentrant per shuttle task.
+struct RLock {
+    name: &'static str,
+    /// The owning task and how many times it holds the lock; no owner when the count is zero.
+    state: Mutex<(Option<TaskId>, usize)>,
+    /// Notified when the count drops to zero.
+    released: Condvar,
+}
+
+/// Holds an [`RLock`] once; the lock is free when every guard of its owner is dropped.
+struct RLockGuard<'a>(&'a RLock);
+
+impl RLock {
+    fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            state: Mutex::new((None, 0)),
+            released: Condvar::new(),
+        }
+    }
+
+    /// `with lock:` (the entry).
+    fn acquire(&self, world: &World) -> RLockGuard<'_> {
+        let me = shuttle::current::me();
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while state.0.is_some_and(|owner| owner != me) {
+            state = self
+                .released
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state.0 = Some(me);
+        state.1 += 1;
+        drop(state);
+        world.trace(format!("lock {}", self.name));
+        RLockGuard(self)
+    }
+}
+
+impl Drop for RLockGuard<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.1 -= 1;
+        if state.1 == 0 {
+            state.0 = None;
+            drop(state);
+            self.0.released.notify_all();
+        }
+    }
+}
+
+/// The Python interpreter of one execution: the state behind the GIL and the event-support locks.
+struct Py {
+    world: Arc<World>,
+    gil: Mutex<PyState>,
+    global_lock: RLock,
+    client_lock: RLock,
+    /// Each declared client's domain (`None` for the default domain).
+    clients: BTreeMap<String, Option<String>>,
+}
+
+impl Py {
+    /// Runs one Python statement that touches shared state, atomically as the GIL makes it. The
+    /// trace line is written once the GIL is held (acquiring it is the scheduling point), so the
+    /// trace lists statements in the order they took effect.
+    fn stmt<R>(&self, label: &str, f: impl FnOnce(&mut PyState) -> R) -> R {
+        let mut state = self.gil.lock().unwrap_or_else(PoisonError::into_inner);
+        self.world.trace(format!("py {label}"));
+        f(&mut state)
+    }
+
+    /// A client's domain; an undeclared name is the default client.
+    fn domain(&self, client: &str) -> Option<&str> {
+        self.clients.get(client).and_then(Option::as_deref)
+    }
+}
+
+/// The audited Python SDK of one execution.
+pub struct AuditedTarget {
+    py: Arc<Py>,
+}
+
+impl AuditedTarget {
+    pub fn new(world: &Arc<World>) -> Self {
+        let mut clients: BTreeMap<String, Option<String>> = world
+            .scenario
+            .clients
+            .iter()
+            .map(|(name, spec)| (name.clone(), spec.domain.clone()))
+            .collect();
+        clients.entry("default".to_owned()).or_insert(None);
+        let state = PyState {
+            providers: Vec::new(),
+            default_provider: Prov::NoOp(0),
+            provider_status: BTreeMap::from([(Prov::NoOp(0), Status::Ready)]),
+            noops_made: 0,
+            on_emit: BTreeSet::new(),
+            emitters_started: BTreeSet::new(),
+            global_handlers: BTreeMap::new(),
+            client_handlers: Vec::new(),
+            hooks: Vec::new(),
+            evaluation_context: BTreeMap::new(),
+            client_hooks: clients
+                .keys()
+                .map(|name| (name.clone(), Vec::new()))
+                .collect(),
+            // Python's default propagator is a no-op that forgets what is set. The model starts
+            // with a thread-keyed one instead, as the sdk target does, so that setting and reading
+            // a transaction context works before any `set_propagator`.
+            propagators: vec![Propagator::new("initial")],
+            propagator: 0,
+        };
+        let py = Py {
+            world: Arc::clone(world),
+            gil: Mutex::new(state),
+            global_lock: RLock::new("_global_lock"),
+            client_lock: RLock::new("_client_lock"),
+            clients,
+        };
+        Self { py: Arc::new(py) }
+    }
+}
+
+impl Target for AuditedTarget {
+    fn run(&self, op: &Op) -> Result<String, String> {
+        let py = &self.py;
+        let client_name =
+            |client: &Option<String>| client.as_deref().unwrap_or("default").to_owned();
+        let done: PyResult = match op {
+            // Python's set_provider is synchronous: it initializes the provider before it returns,
+            // so `wait = false` behaves like `wait = true`. It also swallows an initialization
+            // error into a PROVIDER_ERROR event, so the result is "ok" either way.
+            Op::SetProvider {
+                provider, domain, ..
+            } => {
+                let provider = Prov::Test(provider.clone());
+                match domain {
+                    Some(domain) => py.set_provider(domain, &provider),
+                    None => py.set_default_provider(&provider),
+                }
+            }
+            Op::ClearProviders {} => py.api_clear_providers(),
+            Op::Shutdown {} => py.shutdown(),
+            Op::AddHooks { hooks, client } => {
+                match client {
+                    Some(client) => py.client_add_hooks(client, hooks),
+                    None => py.api_add_hooks(hooks),
+                }
+                Ok(())
+            }
+            Op::ClearHooks { client } => {
+                match client {
+                    Some(client) => py.client_clear_hooks(client),
+                    None => py.api_clear_hooks(),
+                }
+                Ok(())
+            }
+            Op::AddHandler {
+                handler,
+                event,
+                client,
+            } => {
+                let event = PyEvent::of(*event).0;
+                match client {
+                    Some(client) => py.add_client_handler(client, event, handler),
+                    None => py.add_global_handler(event, handler),
+                }
+                Ok(())
+            }
+            Op::RemoveHandler {
+                handler,
+                event,
+                client,
+            } => {
+                let event = PyEvent::of(*event).0;
+                match client {
+                    Some(client) => py.remove_client_handler(client, event, handler),
+                    None => py.remove_global_handler(event, handler),
+                }
+            }
+            Op::Emit { provider, event } => py.emit(provider, *event),
+            Op::Detach { provider } => py.detach(&Prov::Test(provider.clone())),
+            Op::Evaluate {
+                client,
+                context,
+                hooks,
+                ..
+            } => {
+                return Ok(py.evaluate(&client_name(client), context, hooks));
+            }
+            Op::SetContext { context } => {
+                py.set_evaluation_context(context.clone());
+                Ok(())
+            }
+            Op::UpdateContext { key, value } => {
+                py.update_context(key, value);
+                Ok(())
+            }
+            Op::SetTransactionContext { context } => {
+                py.set_transaction_context(context.clone());
+                Ok(())
+            }
+            Op::SetPropagator { propagator } => {
+                py.set_transaction_context_propagator(propagator);
+                Ok(())
+            }
+            // api.get_client(domain) makes a new client object and touches no shared state.
+            Op::CreateClient { domain } => {
+                return Ok(format!("client {}", domain.as_deref().unwrap_or("default")));
+            }
+            Op::Track { client, .. } => {
+                py.track(&client_name(client));
+                Ok(())
+            }
+        };
+        done.map(|()| "ok".to_owned())
+    }
+
+    fn final_state(&self) -> FinalState {
+        let state = self.py.gil.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut result = FinalState::default();
+        let slots = std::iter::once(("default", &state.default_provider)).chain(
+            state
+                .providers
+                .iter()
+                .map(|(domain, provider)| (domain.as_str(), provider)),
+        );
+        for (slot, provider) in slots {
+            let name = provider.name().to_owned();
+            result
+                .statuses
+                .insert(name.clone(), state.status_of(provider).as_str().to_owned());
+            result.bindings.insert(slot.to_owned(), name);
+        }
+        result.api_hooks = state.hooks.clone();
+        result.client_hooks = self
+            .py
+            .clients
+            .keys()
+            .map(|name| {
+                (
+                    name.clone(),
+                    state.client_hooks.get(name).cloned().unwrap_or_default(),
+                )
+            })
+            .collect();
+        result.context = state.evaluation_context.clone();
+        result
+    }
+
+    /// Nothing to join: the model starts no threads of its own, and the runner joins the world's
+    /// background threads (the test providers' event threads).
+    fn join_background(&self) {}
+}

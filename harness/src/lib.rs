@@ -1,0 +1,52 @@
+//! The concurrency simulation harness: scenario files replayed against the SDK (its shuttle
+//! twin) and against a faithful model of the audited Python SDK, under shuttle's random and PCT
+//! schedulers, judged by properties and a linearizability oracle, reproducible by seed.
+//!
+//! Only the harness knows shuttle; the SDK knows only its sync facade.
+
+pub mod audited;
+pub mod properties;
+pub mod runner;
+pub mod scenario;
+pub mod sched;
+pub mod suite;
+pub mod target;
+pub mod trace;
+pub mod world;
+
+/// The folder holding the scenario files, relative to the workspace root.
+pub fn scenarios_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+}
+
+/// The reference text of the scenario vocabulary, generated from the parser's own definitions:
+/// `harness ops` prints it and a test keeps `scenarios/README.md` in step with it.
+pub fn ops_reference() -> String {
+    use scenario::{EventName, Op};
+    let mut out = String::new();
+    out.push_str("operations: ");
+    out.push_str(&Op::NAMES.join(", "));
+    out.push('\n');
+    out.push_str("events: ");
+    out.push_str(
+        &EventName::ALL
+            .iter()
+            .map(EventName::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    out.push('\n');
+    out.push_str(&format!(
+        "provider init: {}\n",
+        scenario::INIT_BEHAVIOURS.join(", ")
+    ));
+    out.push_str("properties:\n");
+    for property in properties::Property::ALL {
+        out.push_str(&format!(
+            "  {:<24} {}\n",
+            property.id(),
+            property.description()
+        ));
+    }
+    out
+}

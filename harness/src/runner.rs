@@ -1,0 +1,445 @@
+//! Runs scenarios: one execution under a chosen schedule, batches of executions under the
+//! randomized schedulers, and the oracle's reference set of sequential outcomes.
+//!
+//! Every execution runs inside its own shuttle `Runner` with a per-execution seed, so the seed
+//! printed with a failure replays exactly that execution. Failures of the checker itself (a
+//! deadlock, the step bound) become violations with the trace recorded so far; nothing here
+//! hangs or lets a panic escape.
+
+use crate::properties::{self, Property, Violation};
+use crate::scenario::{Op, Scenario};
+use crate::sched::{execution_seed, SchedulerKind, SeededPct};
+use crate::target::TargetKind;
+use crate::world::{FinalState, Log, OpRecord, World};
+use openfeature_sdk_shuttle::observe;
+use shuttle::scheduler::{DfsScheduler, RandomScheduler, Scheduler};
+use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, Once};
+
+/// How one execution is scheduled.
+#[derive(Clone, Copy, Debug)]
+pub enum Schedule {
+    Random {
+        seed: u64,
+    },
+    Pct {
+        seed: u64,
+        depth: usize,
+        estimated_steps: usize,
+    },
+}
+
+/// Everything one execution produced.
+#[derive(Debug)]
+pub struct Execution {
+    pub outcome: String,
+    pub violations: Vec<Violation>,
+    pub log: Log,
+}
+
+/// Silences the panic messages of contained panics (a provider that panics on purpose) and of
+/// shuttle's failure reports: the harness reports failures itself, with the seed to replay.
+fn quiet_panics() {
+    static QUIET: Once = Once::new();
+    QUIET.call_once(|| {
+        // Shuttle installs its panic hook on its first execution; run one so that ours wins.
+        let _ = catch_unwind(|| {
+            Runner::new(RandomScheduler::new_from_seed(0, 1), config(1000)).run(|| {})
+        });
+        std::panic::set_hook(Box::new(|_| {}));
+    });
+}
+
+fn config(max_steps: usize) -> Config {
+    let mut config = Config::new();
+    config.failure_persistence = FailurePersistence::None;
+    config.max_steps = MaxSteps::FailAfter(max_steps);
+    config.silence_warnings = true;
+    config
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".to_owned())
+}
+
+/// Runs one operation on the current task and records it.
+fn run_op(
+    world: &World,
+    target: &dyn crate::target::Target,
+    key: String,
+    order: (usize, usize, usize),
+    op: &Op,
+) {
+    world.boundary();
+    world.set_in_op(true);
+    let label = op.label();
+    let start = world.now();
+    world.trace(format!("begin {label}"));
+    let result = catch_unwind(AssertUnwindSafe(|| target.run(op)))
+        .unwrap_or_else(|payload| Err(format!("panic: {}", panic_text(payload.as_ref()))));
+    world.trace(match &result {
+        Ok(value) => format!("end {label} -> {value}"),
+        Err(error) => format!("end {label} RAISED {error}"),
+    });
+    let end = world.now();
+    world.set_in_op(false);
+    let thread = world.current_actor();
+    world.with_log(|log| {
+        log.ops.push(OpRecord {
+            key,
+            order,
+            thread,
+            op: op.clone(),
+            label,
+            start,
+            end,
+            result,
+        })
+    });
+}
+
+/// The body of one execution: setup, the threads, background work, the after phase.
+fn body(
+    scenario: &Arc<Scenario>,
+    kind: TargetKind,
+    world: &Arc<World>,
+    state: &Mutex<Option<FinalState>>,
+) {
+    let observer_world = Arc::clone(world);
+    observe::set(Some(Box::new(move |what: &str| {
+        observer_world.trace(format!("sdk {what}"))
+    })));
+    world.name_current("main");
+    let target: Arc<dyn crate::target::Target> = Arc::from(kind.build(world));
+    for (index, op) in scenario.setup.iter().enumerate() {
+        run_op(
+            world,
+            target.as_ref(),
+            format!("setup.{index}"),
+            (0, 0, index),
+            op,
+        );
+    }
+    let mut handles = Vec::new();
+    for (thread_index, thread) in scenario.threads.iter().enumerate() {
+        let (world, target, thread) = (Arc::clone(world), Arc::clone(&target), thread.clone());
+        handles.push(shuttle::thread::spawn(move || {
+            world.name_current(&thread.name);
+            for (index, op) in thread.ops.iter().enumerate() {
+                run_op(
+                    &world,
+                    target.as_ref(),
+                    format!("{}.{index}", thread.name),
+                    (1, thread_index, index),
+                    op,
+                );
+            }
+        }));
+    }
+    for handle in handles {
+        let _ = handle.join();
+    }
+    world.name_current("main");
+    settle(world, target.as_ref());
+    for (index, op) in scenario.after.iter().enumerate() {
+        run_op(
+            world,
+            target.as_ref(),
+            format!("after.{index}"),
+            (2, 0, index),
+            op,
+        );
+    }
+    settle(world, target.as_ref());
+    *state.lock().unwrap_or_else(|p| p.into_inner()) = Some(target.final_state());
+    observe::set(None);
+}
+
+/// Joins background work until none is left (an initialization may start an event thread).
+fn settle(world: &World, target: &dyn crate::target::Target) {
+    for _ in 0..4 {
+        target.join_background();
+        world.join_background();
+    }
+}
+
+/// Runs one execution of `scenario` on `kind` under any shuttle scheduler.
+pub fn execute_with<S: Scheduler + 'static>(
+    scenario: &Arc<Scenario>,
+    kind: TargetKind,
+    scheduler: S,
+    sequential: bool,
+) -> Execution {
+    quiet_panics();
+    let world_slot: Arc<Mutex<Option<Arc<World>>>> = Arc::default();
+    let state: Arc<Mutex<Option<FinalState>>> = Arc::default();
+    let (scenario_in, world_in, state_in) = (
+        Arc::clone(scenario),
+        Arc::clone(&world_slot),
+        Arc::clone(&state),
+    );
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        Runner::new(scheduler, config(scenario.schedule.max_steps)).run(move || {
+            let world = World::new(Arc::clone(&scenario_in), sequential);
+            *world_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&world));
+            body(&scenario_in, kind, &world, &state_in);
+        })
+    }));
+    observe::set(None);
+    observe::forget_background();
+    let world = world_slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let log = world.map(|world| world.take_log()).unwrap_or_default();
+    let failure = run.err().map(|payload| panic_text(payload.as_ref()));
+    let state = state.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let (outcome, mut violations) = match (&failure, &state) {
+        (None, Some(state)) => (
+            properties::outcome(scenario, &log, state),
+            properties::check(scenario, &log, state),
+        ),
+        _ => (String::new(), Vec::new()),
+    };
+    if let Some(failure) = failure {
+        let property = if failure.contains("deadlock") {
+            Property::Deadlock
+        } else if failure.contains("max_steps") {
+            Property::StepBound
+        } else {
+            Property::EscapedError
+        };
+        let detail = failure.lines().next().unwrap_or_default().to_owned();
+        violations.push(Violation { property, detail });
+        return Execution {
+            outcome: format!("FAILED {property}"),
+            violations,
+            log,
+        };
+    }
+    violations.sort();
+    violations.dedup();
+    Execution {
+        outcome,
+        violations,
+        log,
+    }
+}
+
+/// Runs one execution under `schedule`.
+pub fn execute(scenario: &Arc<Scenario>, kind: TargetKind, schedule: Schedule) -> Execution {
+    match schedule {
+        Schedule::Random { seed } => execute_with(
+            scenario,
+            kind,
+            RandomScheduler::new_from_seed(seed, 1),
+            false,
+        ),
+        Schedule::Pct {
+            seed,
+            depth,
+            estimated_steps,
+        } => execute_with(
+            scenario,
+            kind,
+            SeededPct::new(seed, depth, estimated_steps),
+            false,
+        ),
+    }
+}
+
+/// The contended-step estimate PCT needs, from one deterministic calibration execution.
+pub fn calibrate_pct(scenario: &Arc<Scenario>, kind: TargetKind) -> usize {
+    let counted: Arc<Mutex<usize>> = Arc::default();
+    let _ = execute_with(
+        scenario,
+        kind,
+        SeededPct::calibrating(Arc::clone(&counted)),
+        false,
+    );
+    let steps = *counted.lock().unwrap_or_else(|p| p.into_inner());
+    steps.max(2)
+}
+
+/// The schedule of execution `iteration` of a run with base seed `base`.
+pub fn schedule_for(
+    scheduler: SchedulerKind,
+    base: u64,
+    iteration: usize,
+    depth: usize,
+    estimated_steps: usize,
+) -> Schedule {
+    let seed = execution_seed(base, iteration);
+    match scheduler {
+        SchedulerKind::Random => Schedule::Random { seed },
+        SchedulerKind::Pct => Schedule::Pct {
+            seed,
+            depth,
+            estimated_steps,
+        },
+    }
+}
+
+/// The oracle's reference: every outcome of every sequential execution (whole operations, each
+/// thread's operations in order, background work as steps of its own), explored exhaustively
+/// with shuttle's DFS over the whole-operation mode.
+#[derive(Clone, Debug, Default)]
+pub struct Reference {
+    pub outcomes: BTreeSet<String>,
+    /// Sequential executions explored.
+    pub explored: usize,
+    /// Sequential explorations that failed (deadlock or step bound); the reference is then
+    /// incomplete.
+    pub blocked: usize,
+    /// Whether the exploration finished within its bound.
+    pub complete: bool,
+}
+
+/// The bound on sequential executions explored for the reference.
+const REFERENCE_BOUND: usize = 20_000;
+
+pub fn reference(scenario: &Arc<Scenario>, kind: TargetKind) -> Reference {
+    // One DFS run explores every schedule; each execution's outcome is collected through the
+    // shared sink below, because `Runner::run` executes them all in one call.
+    let sink: Arc<Mutex<Reference>> = Arc::default();
+    let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
+    quiet_panics();
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        Runner::new(
+            crate::sched::WholeOps::new(DfsScheduler::new(Some(REFERENCE_BOUND), false)),
+            config(scenario.schedule.max_steps),
+        )
+        .run(move || {
+            let world = World::new(Arc::clone(&scenario_in), true);
+            let state: Mutex<Option<FinalState>> = Mutex::new(None);
+            body(&scenario_in, kind, &world, &state);
+            let log = world.take_log();
+            let mut sink = sink_in.lock().unwrap_or_else(|p| p.into_inner());
+            sink.explored += 1;
+            let finished = state.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(state) = finished {
+                sink.outcomes
+                    .insert(properties::outcome(&scenario_in, &log, &state));
+            }
+        })
+    }));
+    observe::set(None);
+    observe::forget_background();
+    let mut reference = sink.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    match run {
+        Ok(executions) => reference.complete = executions < REFERENCE_BOUND,
+        Err(_) => {
+            // A sequential execution that deadlocks or exceeds the step bound stops the DFS; the
+            // reference is then incomplete and the oracle does not judge this scenario.
+            reference.blocked += 1;
+            reference.complete = false;
+        }
+    }
+    reference
+}
+
+/// The reference outcome closest to `outcome` (fewest differing lines) and the difference.
+pub fn nearest(reference: &Reference, outcome: &str) -> Option<(String, Vec<String>)> {
+    let lines: BTreeSet<&str> = outcome.lines().collect();
+    reference
+        .outcomes
+        .iter()
+        .map(|candidate| {
+            let theirs: BTreeSet<&str> = candidate.lines().collect();
+            let mut diff: Vec<String> = theirs
+                .difference(&lines)
+                .map(|l| format!("- {l}"))
+                .collect();
+            diff.extend(lines.difference(&theirs).map(|l| format!("+ {l}")));
+            (candidate.clone(), diff)
+        })
+        .min_by_key(|(_, diff)| diff.len())
+}
+
+/// Results of a batch of executions of one scenario, target and scheduler.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub executions: usize,
+    pub outcomes: BTreeSet<String>,
+    /// The first violation of each property: iteration (from 1), execution seed, violation.
+    pub first: BTreeMap<Property, (usize, u64, Violation)>,
+}
+
+impl Batch {
+    pub fn violated(&self) -> BTreeSet<Property> {
+        self.first.keys().copied().collect()
+    }
+}
+
+/// Runs up to `iterations` executions; stops early once every property in `stop_when_found` has
+/// been seen (when that set is non-empty).
+#[allow(clippy::too_many_arguments)]
+pub fn run_batch(
+    scenario: &Arc<Scenario>,
+    kind: TargetKind,
+    scheduler: SchedulerKind,
+    base_seed: u64,
+    iterations: usize,
+    estimated_steps: usize,
+    reference: Option<&Reference>,
+    stop_when_found: &BTreeSet<Property>,
+    mut progress: impl FnMut(),
+) -> Batch {
+    let mut batch = Batch::default();
+    for iteration in 0..iterations {
+        let schedule = schedule_for(
+            scheduler,
+            base_seed,
+            iteration,
+            scenario.schedule.pct_depth,
+            estimated_steps,
+        );
+        let seed = match schedule {
+            Schedule::Random { seed } | Schedule::Pct { seed, .. } => seed,
+        };
+        let mut execution = execute(scenario, kind, schedule);
+        if let Some(reference) = reference {
+            judge_linearizable(reference, &mut execution);
+        }
+        batch.executions += 1;
+        for violation in &execution.violations {
+            batch
+                .first
+                .entry(violation.property)
+                .or_insert_with(|| (iteration + 1, seed, violation.clone()));
+        }
+        batch.outcomes.insert(execution.outcome);
+        progress();
+        if !stop_when_found.is_empty()
+            && stop_when_found.iter().all(|p| batch.first.contains_key(p))
+        {
+            break;
+        }
+    }
+    batch
+}
+
+/// Adds a `not-linearizable` violation when a finished execution's outcome is not in the
+/// (complete) reference.
+pub fn judge_linearizable(reference: &Reference, execution: &mut Execution) {
+    if !reference.complete
+        || execution.outcome.starts_with("FAILED")
+        || reference.outcomes.contains(&execution.outcome)
+    {
+        return;
+    }
+    let detail = match nearest(reference, &execution.outcome) {
+        Some((_, diff)) => format!(
+            "no sequential execution produces this outcome; nearest differs by: {}",
+            diff.join(" | ")
+        ),
+        None => "no sequential execution produces any outcome".to_owned(),
+    };
+    execution.violations.push(Violation {
+        property: Property::NotLinearizable,
+        detail,
+    });
+}

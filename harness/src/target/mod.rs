@@ -1,0 +1,54 @@
+//! Targets: what a scenario runs against. `sdk` is the real SDK (its shuttle twin); `audited` is
+//! a faithful model of the audited Python SDK. Both are driven through [`Target`] and observed
+//! only through the world's records and [`FinalState`], so their outcomes compare.
+
+pub mod sdk;
+
+use crate::scenario::Op;
+use crate::world::{FinalState, World};
+use std::sync::Arc;
+
+/// One target instance, for one execution.
+pub trait Target: Send + Sync {
+    /// Runs one operation on the calling thread. `Ok` carries the rendered result; `Err` is an
+    /// error that escaped the SDK call (an exception in the audited model).
+    fn run(&self, op: &Op) -> Result<String, String>;
+
+    /// The state at the end, once every thread and background task has finished.
+    fn final_state(&self) -> FinalState;
+
+    /// Joins the target's own background work (the SDK's initialization threads).
+    fn join_background(&self);
+}
+
+/// Which target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum TargetKind {
+    Sdk,
+    Audited,
+}
+
+impl TargetKind {
+    pub const ALL: [TargetKind; 2] = [TargetKind::Sdk, TargetKind::Audited];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TargetKind::Sdk => "sdk",
+            TargetKind::Audited => "audited",
+        }
+    }
+
+    /// A fresh instance of this target in `world`, with the scenario's declarations made.
+    pub fn build(&self, world: &Arc<World>) -> Box<dyn Target> {
+        match self {
+            TargetKind::Sdk => Box::new(sdk::SdkTarget::new(world)),
+            TargetKind::Audited => Box::new(crate::audited::AuditedTarget::new(world)),
+        }
+    }
+}
+
+/// Renders a context map as `{a=1,b=2}` (keys sorted).
+pub fn render_context(context: &std::collections::BTreeMap<String, String>) -> String {
+    let fields: Vec<String> = context.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", fields.join(","))
+}

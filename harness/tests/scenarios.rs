@@ -1,0 +1,200 @@
+//! Every scenario file as its own named test (`cargo test -p harness -- double_shutdown` runs
+//! one): both targets, both randomized schedulers, expectations checked, and the canonical
+//! snapshot compared with `snapshots/<name>.snap`. Also: every broken example in
+//! `scenarios/broken/` fails to parse with a snapshotted message, the contributor's guide lists
+//! the vocabulary the parser accepts, and replaying a printed seed reproduces its trace.
+
+use harness::scenario;
+use harness::suite::{self, RunOptions};
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    // The snapshots live in the harness package, where `cargo insta review` looks for them;
+    // the top-level `snapshots` is a link to this folder.
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
+/// Base seeds per expected violation in `cargo test`; the main job (`harness run`) uses 20.
+fn detection_seeds() -> u64 {
+    std::env::var("HARNESS_DETECTION_SEEDS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(3)
+}
+
+fn check_scenario(path: &Path) -> Result<(), Failed> {
+    let scenario = Arc::new(scenario::load(path).map_err(|error| error.to_string())?);
+    let options = RunOptions {
+        detection_seeds: detection_seeds(),
+        ..RunOptions::default()
+    };
+    let report = suite::run_scenario(&scenario, &options, || {});
+    let snapshot = suite::snapshot(&report);
+    let compared = std::panic::catch_unwind(|| {
+        snapshot_settings().bind(|| insta::assert_snapshot!(scenario.name.clone(), snapshot));
+    });
+    let failures: Vec<String> = report
+        .targets
+        .iter()
+        .flat_map(|t| t.failures.clone())
+        .collect();
+    if !failures.is_empty() {
+        return Err(failures.join("\n").into());
+    }
+    compared.map_err(|_| {
+        Failed::from(format!(
+            "snapshot of {} differs (run `cargo insta review`)",
+            scenario.name
+        ))
+    })
+}
+
+/// For a scenario whose audited target must violate something: find a violating execution
+/// under each scheduler, replay its seed twice, and require the same violation and the same
+/// trace, byte for byte.
+fn check_replay(path: &Path) -> Result<(), Failed> {
+    use harness::properties::Property;
+    use harness::runner::{self, Schedule};
+    use harness::sched::SchedulerKind;
+    use harness::target::TargetKind;
+    let scenario = Arc::new(scenario::load(path).map_err(|error| error.to_string())?);
+    let expected: Vec<Property> = scenario
+        .expect
+        .audited
+        .violates
+        .iter()
+        .filter_map(|id| Property::from_id(id))
+        .collect();
+    let kind = TargetKind::Audited;
+    let reference = runner::reference(&scenario, kind);
+    for scheduler in SchedulerKind::ALL {
+        let steps = runner::calibrate_pct(&scenario, kind);
+        let batch = runner::run_batch(
+            &scenario,
+            kind,
+            scheduler,
+            1,
+            scenario.schedule.iterations,
+            steps,
+            reference.complete.then_some(&reference),
+            &expected.iter().copied().collect(),
+            || {},
+        );
+        let property = expected[0];
+        let (_, seed, _) = batch
+            .first
+            .get(&property)
+            .ok_or_else(|| format!("{property} not found under {}", scheduler.as_str()))?;
+        let schedule = match scheduler {
+            SchedulerKind::Random => Schedule::Random { seed: *seed },
+            SchedulerKind::Pct => Schedule::Pct {
+                seed: *seed,
+                depth: scenario.schedule.pct_depth,
+                estimated_steps: runner::calibrate_pct(&scenario, kind),
+            },
+        };
+        let replay = || {
+            let mut execution = runner::execute(&scenario, kind, schedule);
+            runner::judge_linearizable(&reference, &mut execution);
+            let found = execution.violations.iter().any(|v| v.property == property);
+            (
+                found,
+                harness::trace::render(&scenario, &execution.log),
+                execution.outcome,
+            )
+        };
+        let (first, second) = (replay(), replay());
+        if !first.0 {
+            return Err(format!(
+                "replaying {} seed {seed} did not reproduce {property}",
+                scheduler.as_str()
+            )
+            .into());
+        }
+        if first != second {
+            return Err(format!("two replays of {} seed {seed} differ", scheduler.as_str()).into());
+        }
+    }
+    Ok(())
+}
+
+fn check_broken(path: &Path) -> Result<(), Failed> {
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let relative = Path::new("scenarios/broken").join(path.file_name().unwrap_or_default());
+    let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    match scenario::parse(&name, &relative, &source) {
+        Ok(_) => Err(format!("{} parsed, but it is a broken example", relative.display()).into()),
+        Err(error) => {
+            let message = error.to_string();
+            std::panic::catch_unwind(|| {
+                snapshot_settings()
+                    .bind(|| insta::assert_snapshot!(format!("broken__{name}"), message));
+            })
+            .map_err(|_| {
+                Failed::from(format!(
+                    "error message for {name} differs (run `cargo insta review`)"
+                ))
+            })
+        }
+    }
+}
+
+fn check_guide() -> Result<(), Failed> {
+    let guide = std::fs::read_to_string(workspace().join("scenarios/README.md"))
+        .map_err(|e| e.to_string())?;
+    let reference = harness::ops_reference();
+    if guide.contains(&reference) {
+        Ok(())
+    } else {
+        Err(format!(
+            "scenarios/README.md is out of step with the parser; paste the output of `cargo run -p harness -- ops` into it:\n{reference}"
+        )
+        .into())
+    }
+}
+
+fn main() {
+    let arguments = Arguments::from_args();
+    let mut trials = Vec::new();
+    let folder = workspace().join("scenarios");
+    for path in scenario::files_in(&folder).expect("the scenarios folder is readable") {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let replayable = scenario::load(&path).is_ok_and(|s| !s.expect.audited.violates.is_empty());
+        if replayable {
+            let path = path.clone();
+            trials.push(Trial::test(format!("replay::{name}"), move || {
+                check_replay(&path)
+            }));
+        }
+        trials.push(Trial::test(name, move || check_scenario(&path)));
+    }
+    for path in
+        scenario::files_in(&folder.join("broken")).expect("the broken scenarios folder is readable")
+    {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        trials.push(Trial::test(format!("broken::{name}"), move || {
+            check_broken(&path)
+        }));
+    }
+    trials.push(Trial::test("guide_lists_the_vocabulary", check_guide));
+    libtest_mimic::run(&arguments, trials).exit();
+}
