@@ -9,7 +9,7 @@ step() {
     echo "==> $*"
     local start=$SECONDS
     "$@"
-    echo "<== $1 done in $((SECONDS - start))s"
+    echo "<== $* done in $((SECONDS - start))s"
 }
 
 for component in rustfmt clippy; do

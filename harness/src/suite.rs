@@ -20,7 +20,8 @@ pub struct RunOptions {
     pub iterations: Option<usize>,
     /// Runs only this base seed instead of the default set.
     pub seed: Option<u64>,
-    /// How many base seeds an expected violation must be found under (each within budget).
+    /// How many base seeds every expectation is checked under (an expected violation must be
+    /// found under each within budget; "holds" must hold under each).
     pub detection_seeds: u64,
 }
 
@@ -128,10 +129,11 @@ pub fn run_scenario(
         };
         let judge = reference.complete.then_some(&reference);
         let iterations = options.iterations.unwrap_or(scenario.schedule.iterations);
-        let seeds: Vec<u64> = match (options.seed, required.is_empty()) {
-            (Some(seed), _) => vec![seed],
-            (None, true) => vec![1],
-            (None, false) => (1..=options.detection_seeds).collect(),
+        // Every expectation is checked under every base seed: an expected violation must be found
+        // under each, and "holds" must hold under each.
+        let seeds: Vec<u64> = match options.seed {
+            Some(seed) => vec![seed],
+            None => (1..=options.detection_seeds).collect(),
         };
         let mut failures = Vec::new();
         let mut schedulers = Vec::new();

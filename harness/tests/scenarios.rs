@@ -128,6 +128,46 @@ fn check_replay(path: &Path) -> Result<(), Failed> {
     Ok(())
 }
 
+/// With the hand-written properties switched off, the linearizability oracle alone must still
+/// catch the race of every non-benign audited scenario, under both schedulers.
+fn check_oracle_alone(path: &Path) -> Result<(), Failed> {
+    use harness::properties::Property;
+    use harness::runner;
+    use harness::sched::SchedulerKind;
+    use harness::target::TargetKind;
+    let scenario = Arc::new(scenario::load(path).map_err(|error| error.to_string())?);
+    let kind = TargetKind::Audited;
+    let reference = runner::reference(&scenario, kind);
+    if !reference.complete {
+        return Err("the oracle's reference is incomplete".into());
+    }
+    let wanted = [Property::NotLinearizable].into_iter().collect();
+    for scheduler in SchedulerKind::ALL {
+        let steps = runner::calibrate_pct(&scenario, kind);
+        let batch = runner::run_batch(
+            &scenario,
+            kind,
+            scheduler,
+            1,
+            scenario.schedule.iterations,
+            steps,
+            Some(&reference),
+            &wanted,
+            || {},
+        );
+        if !batch.first.contains_key(&Property::NotLinearizable) {
+            return Err(format!(
+                "the oracle alone did not catch {} under {} within {} executions",
+                scenario.name,
+                scheduler.as_str(),
+                batch.executions
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 fn check_broken(path: &Path) -> Result<(), Failed> {
     let name = path
         .file_stem()
@@ -177,9 +217,13 @@ fn main() {
             .unwrap_or_default();
         let replayable = scenario::load(&path).is_ok_and(|s| !s.expect.audited.violates.is_empty());
         if replayable {
-            let path = path.clone();
+            let replay_path = path.clone();
             trials.push(Trial::test(format!("replay::{name}"), move || {
-                check_replay(&path)
+                check_replay(&replay_path)
+            }));
+            let oracle_path = path.clone();
+            trials.push(Trial::test(format!("oracle_alone::{name}"), move || {
+                check_oracle_alone(&oracle_path)
             }));
         }
         trials.push(Trial::test(name, move || check_scenario(&path)));

@@ -54,7 +54,10 @@ fn replace_while_evaluating_shuts_down_once_after_the_evaluation() {
     let mut builder = loom::model::Builder::new();
     // Two preemptions cover every order of the two threads' lock and lease steps here.
     builder.preemption_bound = Some(2);
+    // Counts the executions loom explores, to show the model is not trivially one schedule.
+    static EXPLORED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     builder.check(|| {
+        EXPLORED.fetch_add(1, Ordering::SeqCst);
         let api = Api::new();
         let old = Arc::new(Counting::default());
         let new = Arc::new(Counting::default());
@@ -69,4 +72,7 @@ fn replace_while_evaluating_shuts_down_once_after_the_evaluation() {
         assert_eq!(old.resolved_after_shutdown.load(Ordering::SeqCst), 0);
         assert_eq!(new.shutdowns.load(Ordering::SeqCst), 0);
     });
+    let explored = EXPLORED.load(Ordering::SeqCst);
+    println!("loom explored {explored} executions");
+    assert!(explored > 10, "loom explored only {explored} executions");
 }
