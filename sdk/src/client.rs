@@ -111,7 +111,9 @@ impl FlagValue for Value {
     }
 }
 
-/// Per-client state, each guarded by its own `RwLock` and replaced whole on change.
+/// Per-client state, each guarded by its own `RwLock` and replaced whole on change. Lock order:
+/// the API's registry lock (read) is always taken first, by readers and writers alike, so that
+/// an evaluation's snapshot of API and client state is one moment's.
 struct ClientState {
     domain: Option<Arc<str>>,
     /// Client hooks (copy on write; concurrent adds never lose a hook: A8).
@@ -136,12 +138,15 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// What one evaluation reads from the API, taken once (A15).
+/// What one evaluation reads from the API and its client, taken once, under one registry read
+/// lock (A15): a change to any of these lands wholly before or wholly after it.
 struct Snapshot {
     lease: Lease,
     status: ProviderStatus,
     api_hooks: Arc<Vec<Arc<dyn Hook>>>,
+    client_hooks: Arc<Vec<Arc<dyn Hook>>>,
     global_context: Arc<EvaluationContext>,
+    client_context: Arc<EvaluationContext>,
     propagator: Arc<dyn TransactionContextPropagator>,
 }
 
@@ -173,6 +178,7 @@ impl Client {
     /// Appends client hooks (spec 1.2.1); concurrent calls never lose a hook (A8).
     pub fn add_hooks(&self, hooks: impl IntoIterator<Item = Arc<dyn Hook>>) {
         let hooks: Vec<Arc<dyn Hook>> = hooks.into_iter().collect();
+        let _no_api_change = self.api.registry.read();
         let mut current = self.state.hooks.write();
         let mut list = Vec::with_capacity(current.len() + hooks.len());
         list.extend(current.iter().cloned());
@@ -181,6 +187,7 @@ impl Client {
     }
 
     pub fn clear_hooks(&self) {
+        let _no_api_change = self.api.registry.read();
         *self.state.hooks.write() = Arc::new(Vec::new());
     }
 
@@ -190,6 +197,7 @@ impl Client {
 
     /// Replaces the client's evaluation context.
     pub fn set_context(&self, context: EvaluationContext) {
+        let _no_api_change = self.api.registry.read();
         *self.state.context.write() = Arc::new(context);
     }
 
@@ -342,8 +350,7 @@ impl Client {
         options: Option<&EvaluationOptions>,
     ) -> EvaluationDetails<T> {
         let snapshot = self.snapshot();
-        let client_hooks = Arc::clone(&self.state.hooks.read());
-        let client_context = Arc::clone(&self.state.context.read());
+        let (client_hooks, client_context) = (&snapshot.client_hooks, &snapshot.client_context);
         let registration = Arc::clone(snapshot.lease.registration());
         let transaction_context = crate::contain::call("propagator get", || {
             snapshot.propagator.get_transaction_context()
@@ -422,7 +429,7 @@ impl Client {
         details: Option<&TrackingEventDetails>,
     ) {
         let snapshot = self.snapshot();
-        let client_context = Arc::clone(&self.state.context.read());
+        let client_context = &snapshot.client_context;
         let transaction_context = crate::contain::call("propagator get", || {
             snapshot.propagator.get_transaction_context()
         })
@@ -446,8 +453,10 @@ impl Client {
         });
     }
 
-    /// Reads registration (with a lease), status, API hooks, global context and propagator
-    /// under one registry read lock.
+    /// Reads registration (with a lease), status, API and client hooks, global and client
+    /// context and propagator under one registry read lock. Client state is read inside it, and
+    /// its writers also hold the registry read lock, so an API change (which needs the write
+    /// lock) cannot land between the two reads.
     fn snapshot(&self) -> Snapshot {
         let registry = self.api.registry.read();
         let registration = registry.registration_for(self.domain());
@@ -455,7 +464,9 @@ impl Client {
             lease: Registration::lease(registration),
             status: registration.status(),
             api_hooks: Arc::clone(&registry.hooks),
+            client_hooks: Arc::clone(&self.state.hooks.read()),
             global_context: Arc::clone(&registry.context),
+            client_context: Arc::clone(&self.state.context.read()),
             propagator: Arc::clone(&registry.propagator),
         }
     }
