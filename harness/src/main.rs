@@ -170,8 +170,8 @@ fn run(folder: &std::path::Path, names: &[String], options: &RunOptions) -> Resu
     }
     println!();
     println!(
-        "{:<28} {:<8} {:<7} {:>6} {:>7} {:<26} {:>9} {:>9} verdict",
-        "scenario", "target", "sched", "seq", "execs", "violated", "det.med", "det.max"
+        "{:<28} {:<8} {:<7} {:>6} {:>8} {:>7} {:<26} {:>9} {:>9} verdict",
+        "scenario", "target", "sched", "seq", "seq.runs", "execs", "violated", "det.med", "det.max"
     );
     for report in &reports {
         for target in &report.targets {
@@ -180,11 +180,12 @@ fn run(folder: &std::path::Path, names: &[String], options: &RunOptions) -> Resu
                 let detection =
                     |d: Option<usize>| d.map_or_else(|| "-".to_owned(), |d| d.to_string());
                 println!(
-                    "{:<28} {:<8} {:<7} {:>6} {:>7} {:<26} {:>9} {:>9} {}",
+                    "{:<28} {:<8} {:<7} {:>6} {:>8} {:>7} {:<26} {:>9} {:>9} {}",
                     report.scenario.name,
                     target.target.as_str(),
                     scheduler.scheduler.as_str(),
                     target.reference.outcomes.len(),
+                    target.reference.explored,
                     scheduler.executions,
                     if violated.is_empty() {
                         "-".to_owned()
@@ -205,7 +206,7 @@ fn run(folder: &std::path::Path, names: &[String], options: &RunOptions) -> Resu
     let passed = reports.iter().filter(|r| r.passed()).count();
     let failed = reports.len() - passed;
     println!();
-    println!("seq = distinct sequential outcomes (oracle); det = iteration at which every expected violation was seen, median and max over base seeds");
+    println!("seq = distinct sequential outcomes (oracle), seq.runs = sequential executions explored; det = iteration at which every expected violation was seen, median and max over base seeds");
     println!("run time: {:.1}s", started.elapsed().as_secs_f64());
     println!("scenarios: {passed} passed, {failed} failed");
     Ok(all_passed)

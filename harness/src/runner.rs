@@ -68,15 +68,17 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "non-string panic".to_owned())
 }
 
-/// Runs one operation on the current task and records it.
+/// Runs one operation on the current task and records it. `last` says whether this is the
+/// last operation of its thread or phase: every other one ends with a step boundary for the
+/// oracle's whole-operation mode.
 fn run_op(
     world: &World,
     target: &dyn crate::target::Target,
     key: String,
     order: (usize, usize, usize),
     op: &Op,
+    last: bool,
 ) {
-    world.boundary();
     world.set_in_op(true);
     let label = op.label();
     let start = world.now();
@@ -102,6 +104,9 @@ fn run_op(
             result,
         })
     });
+    if !last {
+        world.boundary();
+    }
 }
 
 /// The body of one execution: setup, the threads, background work, the after phase.
@@ -124,6 +129,7 @@ fn body(
             format!("setup.{index}"),
             (0, 0, index),
             op,
+            index + 1 == scenario.setup.len(),
         );
     }
     let mut handles = Vec::new();
@@ -138,13 +144,16 @@ fn body(
                     format!("{}.{index}", thread.name),
                     (1, thread_index, index),
                     op,
+                    index + 1 == thread.ops.len(),
                 );
             }
         }));
     }
+    crate::world::set_main_joining(true);
     for handle in handles {
         let _ = handle.join();
     }
+    crate::world::set_main_joining(false);
     world.name_current("main");
     settle(world, target.as_ref());
     for (index, op) in scenario.after.iter().enumerate() {
@@ -154,6 +163,7 @@ fn body(
             format!("after.{index}"),
             (2, 0, index),
             op,
+            index + 1 == scenario.after.len(),
         );
     }
     settle(world, target.as_ref());
@@ -299,7 +309,7 @@ pub struct Reference {
 }
 
 /// The bound on sequential executions explored for the reference.
-const REFERENCE_BOUND: usize = 20_000;
+const REFERENCE_BOUND: usize = 200_000;
 
 pub fn reference(scenario: &Arc<Scenario>, kind: TargetKind) -> Reference {
     // One DFS run explores every schedule; each execution's outcome is collected through the

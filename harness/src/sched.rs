@@ -176,7 +176,20 @@ impl<S: Scheduler> Scheduler for WholeOps<S> {
                 }
             }
         }
-        self.inner.next_task(runnable, current, is_yielding)
+        // While the threads run, the main task only joins them: choosing it then is a step with
+        // no effect, which would make the exploration count one order of steps many times. In
+        // the setup and after phases it is a real participant and stays a choice.
+        let main = TaskId::from(0);
+        let others: Vec<&Task> = runnable
+            .iter()
+            .copied()
+            .filter(|task| task.id() != main)
+            .collect();
+        if others.is_empty() || !crate::world::main_joining() {
+            self.inner.next_task(runnable, current, is_yielding)
+        } else {
+            self.inner.next_task(&others, current, is_yielding)
+        }
     }
 
     fn next_u64(&mut self) -> u64 {

@@ -66,6 +66,22 @@ std::thread_local! {
     static SWITCH_ALLOWED: Cell<bool> = const { Cell::new(false) };
 }
 
+std::thread_local! {
+    /// Set while the main task only joins the scenario's threads.
+    static MAIN_JOINING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks whether the main task is only joining the scenario's threads (see
+/// [`crate::sched::WholeOps`]).
+pub fn set_main_joining(joining: bool) {
+    MAIN_JOINING.with(|flag| flag.set(joining));
+}
+
+/// Whether the main task is only joining the scenario's threads.
+pub fn main_joining() -> bool {
+    MAIN_JOINING.with(Cell::get)
+}
+
 /// Whether the task that just yielded did so at an operation boundary; clears the mark.
 pub fn take_switch_allowed() -> bool {
     SWITCH_ALLOWED.with(|allowed| allowed.replace(false))
@@ -153,34 +169,35 @@ impl World {
         self.with_log(|log| log.trace.push(TraceLine { actor, text }));
     }
 
-    /// Marks a step boundary for background work (a provider's initialize or event thread, a
-    /// handler on a background thread): in whole-operation mode, other tasks may run here, so
-    /// that each piece of background work is a step of its own. Inside an operation, and in the
-    /// concurrent modes, it does nothing.
-    pub fn turn(&self) -> TurnGuard {
-        if self.sequential
-            && !self
-                .in_op
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .contains(&current_task())
-        {
-            SWITCH_ALLOWED.with(|allowed| allowed.set(true));
-            shuttle::thread::yield_now();
-            SWITCH_ALLOWED.with(|allowed| allowed.set(false));
+    fn in_op(&self) -> bool {
+        self.in_op
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&current_task())
+    }
+
+    /// Marks one step of background work (one event of a provider's event thread): in
+    /// whole-operation mode, other tasks may run once the returned guard is dropped, so each
+    /// such step is atomic and a step of its own. Inside an operation, and in the concurrent
+    /// modes, it does nothing. Boundaries sit at the end of steps, never at the start, so that
+    /// the oracle's exploration does not count one order of steps twice.
+    pub fn turn(&self) -> TurnGuard<'_> {
+        TurnGuard {
+            world: (self.sequential && !self.in_op()).then_some(self),
         }
-        TurnGuard
     }
 
-    /// A boundary before background work that may run inside an operation: the SDK runs a new
-    /// provider's `initialize` on the calling thread in `set_provider_and_wait`, after the
-    /// binding is visible, so in the SDK's sequential specification the initialization is a
-    /// step of its own even then.
+    /// The boundary inside `set_provider_and_wait`: the SDK runs a new provider's `initialize`
+    /// on the calling thread after the binding is visible, so in the SDK's sequential
+    /// specification the initialization is a step of its own even then. On a background thread
+    /// the whole initialization is one step and this does nothing.
     pub fn background_step(&self) {
-        self.boundary();
+        if self.in_op() {
+            self.boundary();
+        }
     }
 
-    /// An operation boundary: other tasks may run here in whole-operation mode.
+    /// A step boundary: other tasks may run here in whole-operation mode.
     pub fn boundary(&self) {
         if self.sequential {
             SWITCH_ALLOWED.with(|allowed| allowed.set(true));
@@ -266,8 +283,18 @@ impl World {
     }
 }
 
-/// Returned by [`World::turn`]; kept so that call sites read as a scope.
-pub struct TurnGuard;
+/// Returned by [`World::turn`]: the end of the step, where other tasks may run.
+pub struct TurnGuard<'a> {
+    world: Option<&'a World>,
+}
+
+impl Drop for TurnGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(world) = self.world {
+            world.boundary();
+        }
+    }
+}
 
 /// The state of a target at the end of an execution, in target-independent terms.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

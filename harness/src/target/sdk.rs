@@ -108,7 +108,6 @@ impl FeatureProvider for TestProvider {
     }
 
     fn attach(&self, emitter: EventEmitter) {
-        let _turn = self.world.turn();
         self.world.trace(format!("{}.attach()", self.name));
         self.world.provider(&self.name, |record| record.attach += 1);
         *self.emitter.lock().unwrap_or_else(|p| p.into_inner()) = Some(emitter.clone());
@@ -154,7 +153,6 @@ impl FeatureProvider for TestProvider {
     }
 
     fn shutdown(&self) {
-        let _turn = self.world.turn();
         self.world.trace(format!("{}.shutdown()", self.name));
         self.world
             .provider(&self.name, |record| record.shutdown += 1);
@@ -192,7 +190,6 @@ impl FeatureProvider for TestProvider {
     }
 
     fn track(&self, _: &str, _: &EvaluationContext, _: &of::TrackingEventDetails) {
-        let _turn = self.world.turn();
         self.world.trace(format!("{}.track()", self.name));
         self.world.note_resolve(&self.name);
     }
@@ -211,7 +208,6 @@ impl Hook for TestHook {
         _: &HookHints,
         _: &mut HookData,
     ) -> Result<Option<EvaluationContext>, EvaluationError> {
-        let _turn = self.world.turn();
         self.world.hook_called(&self.name);
         Ok(None)
     }
@@ -339,7 +335,6 @@ impl SdkTarget {
     fn handler(&self, name: &str) -> impl Fn(&EventDetails) + Send + Sync + 'static {
         let (world, name) = (Arc::clone(&self.world), name.to_owned());
         move |details: &EventDetails| {
-            let _turn = world.turn();
             let provider = provider_label(&details.provider_name);
             world.handler_called(&name, &provider, event_label(details.event));
         }
