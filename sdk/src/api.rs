@@ -153,11 +153,12 @@ impl Api {
         let name = crate::contain::call("provider metadata", || provider.metadata())
             .map(|metadata| metadata.name)
             .unwrap_or_else(|_| "unnamed provider".to_owned());
-        let (registration, created, init_context, to_shut_down) = {
+        let (registration, created, predecessor, init_context, to_shut_down) = {
             let mut registry = self.shared.registry.write();
-            let (registration, created) = match registry.find(&provider) {
-                Some(existing) => (Arc::clone(existing), false),
+            let (registration, created, predecessor) = match registry.find(&provider) {
+                Some(existing) => (Arc::clone(existing), false, None),
                 None => {
+                    let predecessor = registry.predecessor(&provider);
                     let serial = registry.take_serial();
                     let created = Arc::new(Registration::new_uninitialized(
                         serial,
@@ -167,7 +168,7 @@ impl Api {
                     created
                         .emitter
                         .attach(Arc::clone(&self.shared), Arc::clone(&created));
-                    (created, true)
+                    (created, true, predecessor)
                 }
             };
             let previous = match slot {
@@ -184,6 +185,7 @@ impl Api {
             (
                 registration,
                 created,
+                predecessor,
                 Arc::clone(&registry.context),
                 to_shut_down,
             )
@@ -198,11 +200,12 @@ impl Api {
                 Ok(())
             };
         }
-        let emitter = EventEmitter::new(Arc::clone(&registration.emitter));
-        let _contained =
-            crate::contain::call("provider attach", || registration.provider.attach(emitter));
         if wait {
-            let (outcome, ticket) = self.shared.initialize(&registration, &init_context);
+            let (outcome, ticket) = self.shared.attach_and_initialize(
+                &registration,
+                predecessor.as_deref(),
+                &init_context,
+            );
             if let Some(ticket) = ticket {
                 self.shared.wait_delivered(ticket);
             }
@@ -211,7 +214,11 @@ impl Api {
             let shared = Arc::clone(&self.shared);
             let thread_name = format!("openfeature-init-{}", registration.serial);
             sync::spawn(&thread_name, move || {
-                let _ = shared.initialize(&registration, &init_context);
+                let _ = shared.attach_and_initialize(
+                    &registration,
+                    predecessor.as_deref(),
+                    &init_context,
+                );
             });
             Ok(())
         }
@@ -262,7 +269,7 @@ impl Api {
             let mut registry = self.shared.registry.write();
             let mut events = self.shared.events.lock();
             let bound = registry.distinct_registrations();
-            let earlier = std::mem::take(&mut registry.pending_shutdown);
+            let earlier = registry.pending_shutdown.clone();
             let mut fresh = fresh_registry(registry.next_serial);
             if !everything {
                 fresh.hooks = Arc::clone(&registry.hooks);
@@ -275,14 +282,17 @@ impl Api {
                 fresh.propagator_version = registry.propagator_version + 1;
             }
             *registry = fresh;
+            // The fresh registry keeps, in retirement order, every registration whose shutdown
+            // may not have run yet (those retired earlier, then those retired now), so that a
+            // provider bound again right after this reset starts after its latest shutdown.
+            registry.pending_shutdown = earlier.clone();
             events.clear_handlers();
             let mut retired: Vec<(Arc<Registration>, bool)> = Vec::new();
             for registration in bound {
                 let drained = registry.retire(&registration);
                 retired.push((registration, drained));
             }
-            // The fresh registry must not keep the old ones: it waits for them below instead.
-            registry.pending_shutdown.clear();
+            // This reset waits for the earlier ones too.
             retired.extend(
                 earlier
                     .into_iter()
@@ -444,6 +454,25 @@ impl Api {
 }
 
 impl ApiShared {
+    /// Starts a registration this thread created: waits until the provider's previous
+    /// registration (if it was retired and its shutdown has not run yet) is shut down, gives the
+    /// provider its emitter, and initializes it. So a provider's `attach`, `initialize` and
+    /// `shutdown` never overlap across its registrations.
+    pub(crate) fn attach_and_initialize(
+        self: &Arc<Self>,
+        registration: &Arc<Registration>,
+        predecessor: Option<&Registration>,
+        context: &EvaluationContext,
+    ) -> (Result<(), EvaluationError>, Option<u64>) {
+        if let Some(predecessor) = predecessor {
+            predecessor.wait_shut_down();
+        }
+        let emitter = EventEmitter::new(Arc::clone(&registration.emitter));
+        let _contained =
+            crate::contain::call("provider attach", || registration.provider.attach(emitter));
+        self.initialize(registration, context)
+    }
+
     /// Runs `initialize` for a registration this thread created, emits the resulting event
     /// (status first, then handlers: spec 5.3.5), publishes the outcome to waiters and gives back
     /// the init lease, shutting the provider down if it was retired meanwhile. Returns the

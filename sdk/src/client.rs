@@ -421,7 +421,8 @@ impl Client {
     }
 
     /// Sends a tracking event to the provider this client uses (spec 6.1), with the merged
-    /// context. A provider that panics is contained.
+    /// context. A provider that panics is contained. Like an evaluation, tracking does not call
+    /// into a provider that is `NOT_READY` (its `initialize` has not finished) or `FATAL`.
     pub fn track(
         &self,
         event_name: &str,
@@ -429,6 +430,12 @@ impl Client {
         details: Option<&TrackingEventDetails>,
     ) {
         let snapshot = self.snapshot();
+        if matches!(
+            snapshot.status,
+            ProviderStatus::NotReady | ProviderStatus::Fatal
+        ) {
+            return;
+        }
         let client_context = &snapshot.client_context;
         let transaction_context = crate::contain::call("propagator get", || {
             snapshot.propagator.get_transaction_context()

@@ -313,8 +313,9 @@ pub(crate) struct Registry {
     /// Bumped on every propagator swap, so that `set_transaction_context` can detect a swap that
     /// raced with it and write again.
     pub(crate) propagator_version: u64,
-    /// Registrations retired while a lease was live, whose `shutdown` may still be pending;
-    /// `Api::shutdown` waits for them too. Pruned of finished ones on every retire.
+    /// Retired registrations whose `shutdown` may not have run yet; `Api::shutdown` waits for
+    /// them and a new registration of the same provider starts after them. Pruned of finished
+    /// ones on every retire.
     pub(crate) pending_shutdown: Vec<Arc<Registration>>,
     /// The next registration serial.
     pub(crate) next_serial: u64,
@@ -355,16 +356,31 @@ impl Registry {
 
     /// Retires `registration`, which the caller has just unbound from its last slot. Returns
     /// `true` when the caller must run its shutdown once the lock is released; otherwise the
-    /// last lease will, and the registration is remembered so that `Api::shutdown` can wait.
+    /// last lease will. Either way the registration is remembered until its shutdown has run,
+    /// so that `Api::shutdown` can wait for it and a new registration of the same provider can
+    /// start only after it (see [`Registry::predecessor`]).
     #[must_use]
     pub(crate) fn retire(&mut self, registration: &Arc<Registration>) -> bool {
-        if registration.retire() {
-            return true;
-        }
+        let drained = registration.retire();
         self.pending_shutdown
             .retain(|pending| !pending.is_shut_down());
         self.pending_shutdown.push(Arc::clone(registration));
-        false
+        drained
+    }
+
+    /// The latest retired registration of `provider` whose shutdown has not run yet, if any. A
+    /// new registration of the same provider waits for it; since that one in turn started only
+    /// after its own predecessor's shutdown, the provider's lifecycle calls alternate: never a
+    /// second `initialize` before the previous `shutdown`.
+    pub(crate) fn predecessor(
+        &self,
+        provider: &Arc<dyn FeatureProvider>,
+    ) -> Option<Arc<Registration>> {
+        self.pending_shutdown
+            .iter()
+            .rev()
+            .find(|pending| pending.is_same_provider(provider) && !pending.is_shut_down())
+            .cloned()
     }
 
     pub(crate) fn take_serial(&mut self) -> u64 {

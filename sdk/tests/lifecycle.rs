@@ -157,6 +157,32 @@ fn late_ready_of_a_replaced_provider_does_not_change_the_current_status() {
 }
 
 #[test]
+fn rebinding_a_provider_whose_shutdown_is_pending_starts_after_that_shutdown() {
+    // Found by the harness's scenario generator: p is retired while its initialize runs (its
+    // shutdown is deferred behind it) and bound again at once; the new registration must not
+    // attach or initialize before the old one's shutdown.
+    let api = Api::new();
+    let p = CountingProvider::gated("p", Init::Succeeds);
+    let q = CountingProvider::new("q", Init::Succeeds);
+    api.set_provider(p.clone());
+    api.set_provider(q.clone());
+    api.set_provider(p.clone());
+    p.release_init();
+    api.shutdown();
+    assert_eq!(
+        p.calls(),
+        [
+            "attach",
+            "initialize",
+            "shutdown",
+            "attach",
+            "initialize",
+            "shutdown"
+        ]
+    );
+}
+
+#[test]
 fn emitting_after_detach_is_a_silent_no_op_and_detaching_twice_is_safe() {
     let api = Api::new();
     let p0 = CountingProvider::new("p0", Init::Succeeds);
@@ -233,6 +259,20 @@ fn tracking_reaches_the_provider_with_the_merged_context() {
     api.set_provider_and_wait(p0.clone()).expect("p0");
     api.client().track("clicked", None, None);
     assert_eq!(count(&p0.tracks), 1);
+}
+
+#[test]
+fn tracking_skips_a_provider_that_is_not_initialized_yet() {
+    let api = Api::new();
+    let slow = CountingProvider::gated("slow", Init::Succeeds);
+    api.set_provider(slow.clone());
+    api.client().track("clicked", None, None);
+    assert_eq!(count(&slow.tracks), 0, "initialize has not finished");
+    slow.release_init();
+    api.set_domain_provider_and_wait("d", slow.clone())
+        .expect("init finishes");
+    api.client().track("clicked", None, None);
+    assert_eq!(count(&slow.tracks), 1);
 }
 
 #[test]

@@ -33,6 +33,8 @@ pub struct CountingProvider {
     shut: AtomicBool,
     pub resolved_after_shutdown: AtomicUsize,
     pub emitter: Mutex<Option<EventEmitter>>,
+    /// Every `attach`, `initialize` and `shutdown`, in order.
+    pub calls: Mutex<Vec<&'static str>>,
     /// When set, `initialize` blocks until [`CountingProvider::release_init`].
     gate: Option<(Mutex<bool>, Condvar)>,
 }
@@ -59,6 +61,7 @@ impl CountingProvider {
             shut: AtomicBool::new(false),
             resolved_after_shutdown: AtomicUsize::new(0),
             emitter: Mutex::new(None),
+            calls: Mutex::new(Vec::new()),
             gate: gated.then(|| (Mutex::new(false), Condvar::new())),
         }
     }
@@ -68,6 +71,14 @@ impl CountingProvider {
             *open.lock().expect("gate lock") = true;
             opened.notify_all();
         }
+    }
+
+    pub fn calls(&self) -> Vec<&'static str> {
+        self.calls.lock().expect("calls lock").clone()
+    }
+
+    fn call(&self, what: &'static str) {
+        self.calls.lock().expect("calls lock").push(what);
     }
 
     pub fn emitter(&self) -> Option<EventEmitter> {
@@ -95,11 +106,13 @@ impl FeatureProvider for CountingProvider {
     }
 
     fn attach(&self, emitter: EventEmitter) {
+        self.call("attach");
         self.attaches.fetch_add(1, Ordering::SeqCst);
         *self.emitter.lock().expect("emitter lock") = Some(emitter);
     }
 
     fn initialize(&self, _context: &EvaluationContext) -> Result<(), EvaluationError> {
+        self.call("initialize");
         self.inits.fetch_add(1, Ordering::SeqCst);
         if let Some((open, opened)) = &self.gate {
             let mut open = open.lock().expect("gate lock");
@@ -116,6 +129,7 @@ impl FeatureProvider for CountingProvider {
     }
 
     fn shutdown(&self) {
+        self.call("shutdown");
         self.shut.store(true, Ordering::SeqCst);
         self.shutdowns.fetch_add(1, Ordering::SeqCst);
     }
