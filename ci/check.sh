@@ -37,4 +37,7 @@ RUSTFLAGS="--cfg openfeature_sdk_loom" step cargo test --release --locked -p ope
 if [ -f harness/Cargo.toml ]; then
     # The README's main job: every scenario under every scheduler, with a summary.
     step cargo run --release --locked -p harness -- run
+    # Generated scenarios must hold on the SDK (proptest; a failure is shrunk and written to
+    # scenarios/found/ with the command that replays it).
+    step cargo run --release --locked -p harness -- generate --target sdk --cases 2000
 fi

@@ -5,6 +5,7 @@
 //! Only the harness knows shuttle; the SDK knows only its sync facade.
 
 pub mod audited;
+pub mod generate;
 pub mod properties;
 pub mod runner;
 pub mod scenario;

@@ -60,6 +60,27 @@ enum Command {
     },
     /// Prints the operations, provider behaviours, events and property ids scenario files use.
     Ops,
+    /// Generates scenarios, runs each under PCT and the oracle, and writes the minimal failing
+    /// case (shrunk) as a scenario file. Exits 0 when no generated case fails.
+    Generate {
+        #[arg(long, default_value = "sdk")]
+        target: TargetKind,
+        /// Generated scenarios to try.
+        #[arg(long, default_value_t = 1000)]
+        cases: u32,
+        /// PCT executions per generated scenario.
+        #[arg(long, default_value_t = 30)]
+        executions: usize,
+        /// Only look for violations of this property.
+        #[arg(long)]
+        property: Option<String>,
+        /// The generator's seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u8,
+        /// Where a found case is written.
+        #[arg(long, default_value = "scenarios/found")]
+        out: PathBuf,
+    },
 }
 
 fn load_all(folder: &std::path::Path, names: &[String]) -> Result<Vec<Arc<Scenario>>, String> {
@@ -108,6 +129,14 @@ fn main() -> ExitCode {
             scheduler,
             seed,
         } => replay(&cli.scenarios, &name, target, scheduler, seed),
+        Command::Generate {
+            target,
+            cases,
+            executions,
+            property,
+            seed,
+            out,
+        } => generate(target, cases, executions, property, seed, &out),
         Command::Ops => {
             print!("{}", harness::ops_reference());
             Ok(true)
@@ -256,4 +285,60 @@ fn replay(
         }
     }
     Ok(true)
+}
+
+fn generate(
+    target: TargetKind,
+    cases: u32,
+    executions: usize,
+    property: Option<String>,
+    seed: u8,
+    out: &std::path::Path,
+) -> Result<bool, String> {
+    use harness::generate;
+    let wanted = match property {
+        Some(id) => vec![Property::from_id(&id).ok_or_else(|| {
+            format!(
+                "unknown property `{id}`, expected one of {}",
+                Property::ids().join(", ")
+            )
+        })?],
+        None => Vec::new(),
+    };
+    let started = Instant::now();
+    match generate::search(target, cases, executions, &*generate::any_of(wanted), seed) {
+        Ok(()) => {
+            println!(
+                "generate: {cases} generated scenarios on {} held ({executions} PCT executions each) in {:.1}s",
+                target.as_str(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(true)
+        }
+        Err(found) => {
+            let (scenario, found) = *found;
+            std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+            let name = format!(
+                "found_{}_{}_{}",
+                target.as_str(),
+                found.violation.property.id().replace('-', "_"),
+                found.seed
+            );
+            let path = out.join(format!("{name}.toml"));
+            let how = format!(
+                "Found by `harness generate --target {} --cases {cases} --executions {executions} --seed {seed}`, shrunk by proptest to {} operations.",
+                target.as_str(),
+                generate::op_count(&scenario)
+            );
+            std::fs::write(&path, generate::to_toml(&scenario, target, &found, &how))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            println!(
+                "generate: found {} on {}; minimal case written to {}",
+                found.violation,
+                target.as_str(),
+                path.display()
+            );
+            Ok(false)
+        }
+    }
 }

@@ -62,8 +62,12 @@ impl Property {
     /// What the property asserts, for `harness ops` and the contributor's guide.
     pub fn description(&self) -> &'static str {
         match self {
-            Property::InitOnce => "no provider is initialized more than once",
-            Property::ShutdownOnce => "no provider is shut down more than once",
+            Property::InitOnce => {
+                "no provider is initialized twice without a shutdown between (rebinding after a shutdown starts a new lifecycle)"
+            }
+            Property::ShutdownOnce => {
+                "no provider is shut down twice without an initialize between, or before its initialize"
+            }
             Property::OrphanedProvider => {
                 "every provider that was initialized is, at the end, bound or shut down (no orphaned or lost provider; every replaced provider shut down)"
             }
@@ -126,32 +130,40 @@ pub fn check(scenario: &Scenario, log: &Log, state: &FinalState) -> Vec<Violatio
         |property: Property, detail: String| violations.push(Violation { property, detail });
     let bound: BTreeSet<&String> = state.bindings.values().collect();
     for (name, record) in &log.providers {
-        if record.init > 1 {
+        // A healthy lifecycle alternates: initialize, shutdown, initialize (a provider bound
+        // again after it was retired starts a new lifecycle), ...
+        if record.lifecycle.contains("II") {
             violation(
                 Property::InitOnce,
-                format!("{name}.initialize() ran {} times", record.init),
+                format!(
+                    "{name}.initialize() ran twice without a shutdown between ({})",
+                    record.lifecycle
+                ),
             );
         }
-        if record.shutdown > 1 {
+        if record.lifecycle.contains("SS") || record.lifecycle.starts_with('S') {
             violation(
                 Property::ShutdownOnce,
-                format!("{name}.shutdown() ran {} times", record.shutdown),
+                format!(
+                    "{name}.shutdown() ran twice without an initialize between ({})",
+                    record.lifecycle
+                ),
             );
         }
         let is_bound = bound.contains(name);
-        if record.init > 0 && !is_bound && record.shutdown == 0 {
+        if record.is_initialized() && !is_bound {
             violation(
                 Property::OrphanedProvider,
                 format!("{name} was initialized but is neither bound nor shut down"),
             );
         }
-        if is_bound && record.shutdown > 0 {
+        if is_bound && record.is_shut() {
             violation(
                 Property::BoundButShutDown,
                 format!("{name} is bound but was shut down"),
             );
         }
-        if is_bound && record.init_ok > 0 && record.shutdown == 0 && record.emits == 0 {
+        if is_bound && record.is_initialized() && record.init_ok > 0 && record.emits == 0 {
             let status = state.statuses.get(name).map_or("missing", String::as_str);
             if status != "READY" {
                 violation(

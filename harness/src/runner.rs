@@ -39,8 +39,14 @@ pub struct Execution {
     pub log: Log,
 }
 
-/// Silences the panic messages of contained panics (a provider that panics on purpose) and of
-/// shuttle's failure reports: the harness reports failures itself, with the seed to replay.
+std::thread_local! {
+    /// Set while a shuttle execution runs on this OS thread.
+    static IN_EXECUTION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Silences the panic messages of panics inside executions (a provider that panics on purpose,
+/// shuttle's own failure reports): the harness reports failures itself, with the seed to
+/// replay. Panics anywhere else (a bug in the harness) are still printed.
 fn quiet_panics() {
     static QUIET: Once = Once::new();
     QUIET.call_once(|| {
@@ -48,8 +54,22 @@ fn quiet_panics() {
         let _ = catch_unwind(|| {
             Runner::new(RandomScheduler::new_from_seed(0, 1), config(1000)).run(|| {})
         });
-        std::panic::set_hook(Box::new(|_| {}));
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_EXECUTION.with(std::cell::Cell::get) {
+                default_hook(info);
+            }
+        }));
     });
+}
+
+/// Runs `body` with panic messages silenced (see [`quiet_panics`]).
+fn in_execution<R>(body: impl FnOnce() -> R) -> R {
+    quiet_panics();
+    IN_EXECUTION.with(|flag| flag.set(true));
+    let result = body();
+    IN_EXECUTION.with(|flag| flag.set(false));
+    result
 }
 
 fn config(max_steps: usize) -> Config {
@@ -186,7 +206,6 @@ pub fn execute_with<S: Scheduler + 'static>(
     scheduler: S,
     sequential: bool,
 ) -> Execution {
-    quiet_panics();
     let world_slot: Arc<Mutex<Option<Arc<World>>>> = Arc::default();
     let state: Arc<Mutex<Option<FinalState>>> = Arc::default();
     let (scenario_in, world_in, state_in) = (
@@ -194,13 +213,15 @@ pub fn execute_with<S: Scheduler + 'static>(
         Arc::clone(&world_slot),
         Arc::clone(&state),
     );
-    let run = catch_unwind(AssertUnwindSafe(|| {
-        Runner::new(scheduler, config(scenario.schedule.max_steps)).run(move || {
-            let world = World::new(Arc::clone(&scenario_in), sequential);
-            *world_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&world));
-            body(&scenario_in, kind, &world, &state_in);
-        })
-    }));
+    let run = in_execution(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            Runner::new(scheduler, config(scenario.schedule.max_steps)).run(move || {
+                let world = World::new(Arc::clone(&scenario_in), sequential);
+                *world_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&world));
+                body(&scenario_in, kind, &world, &state_in);
+            })
+        }))
+    });
     observe::set(None);
     observe::forget_background();
     let world = world_slot.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -312,35 +333,41 @@ pub struct Reference {
 const REFERENCE_BOUND: usize = 200_000;
 
 pub fn reference(scenario: &Arc<Scenario>, kind: TargetKind) -> Reference {
+    reference_bounded(scenario, kind, REFERENCE_BOUND)
+}
+
+/// The reference, exploring at most `bound` sequential executions (incomplete beyond).
+pub fn reference_bounded(scenario: &Arc<Scenario>, kind: TargetKind, bound: usize) -> Reference {
     // One DFS run explores every schedule; each execution's outcome is collected through the
     // shared sink below, because `Runner::run` executes them all in one call.
     let sink: Arc<Mutex<Reference>> = Arc::default();
     let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
-    quiet_panics();
-    let run = catch_unwind(AssertUnwindSafe(|| {
-        Runner::new(
-            crate::sched::WholeOps::new(DfsScheduler::new(Some(REFERENCE_BOUND), false)),
-            config(scenario.schedule.max_steps),
-        )
-        .run(move || {
-            let world = World::new(Arc::clone(&scenario_in), true);
-            let state: Mutex<Option<FinalState>> = Mutex::new(None);
-            body(&scenario_in, kind, &world, &state);
-            let log = world.take_log();
-            let mut sink = sink_in.lock().unwrap_or_else(|p| p.into_inner());
-            sink.explored += 1;
-            let finished = state.lock().unwrap_or_else(|p| p.into_inner()).take();
-            if let Some(state) = finished {
-                sink.outcomes
-                    .insert(properties::outcome(&scenario_in, &log, &state));
-            }
-        })
-    }));
+    let run = in_execution(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            Runner::new(
+                crate::sched::WholeOps::new(DfsScheduler::new(Some(bound), false)),
+                config(scenario.schedule.max_steps),
+            )
+            .run(move || {
+                let world = World::new(Arc::clone(&scenario_in), true);
+                let state: Mutex<Option<FinalState>> = Mutex::new(None);
+                body(&scenario_in, kind, &world, &state);
+                let log = world.take_log();
+                let mut sink = sink_in.lock().unwrap_or_else(|p| p.into_inner());
+                sink.explored += 1;
+                let finished = state.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some(state) = finished {
+                    sink.outcomes
+                        .insert(properties::outcome(&scenario_in, &log, &state));
+                }
+            })
+        }))
+    });
     observe::set(None);
     observe::forget_background();
     let mut reference = sink.lock().unwrap_or_else(|p| p.into_inner()).clone();
     match run {
-        Ok(executions) => reference.complete = executions < REFERENCE_BOUND,
+        Ok(executions) => reference.complete = executions < bound,
         Err(_) => {
             // A sequential execution that deadlocks or exceeds the step bound stops the DFS; the
             // reference is then incomplete and the oracle does not judge this scenario.

@@ -6,7 +6,7 @@
 //! was expected there. This module reads files; it never runs anything.
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ pub struct Scenario {
 }
 
 /// How a test provider behaves. Every lifecycle call it receives is counted.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderSpec {
     /// What `initialize` does.
@@ -45,17 +45,17 @@ pub struct ProviderSpec {
     pub init: InitBehaviour,
     /// How many scheduling points `initialize` passes through before it finishes (a slow
     /// initialize that others can overtake).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub init_steps: u32,
     /// Events a background thread of the provider emits, in order, once the provider is attached.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emits: Vec<EventName>,
 }
 
 /// The accepted values of `init`, in the order they are documented.
 pub const INIT_BEHAVIOURS: [&str; 4] = ["succeeds", "fails", "fatal", "panics"];
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum InitBehaviour {
     #[default]
@@ -66,15 +66,19 @@ pub enum InitBehaviour {
 }
 
 /// A client the scenario's operations refer to by name.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
 }
 
+fn is_zero(value: &u32) -> bool {
+    *value == 0
+}
+
 /// Provider event names as written in scenario files.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum EventName {
     Ready,
@@ -106,7 +110,7 @@ impl EventName {
 }
 
 /// Flag types as written in scenario files.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum FlagKind {
     #[default]
@@ -127,13 +131,13 @@ fn default_flag() -> String {
 
 /// One operation on the SDK's concurrent surface. `client` names a declared client; without it
 /// an operation acts on the API (hooks, handlers) or on the client named `default`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Op {
     /// Binds a provider to the default slot or a domain, waiting for its initialization or not.
     SetProvider {
         provider: String,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         domain: Option<String>,
         #[serde(default = "yes")]
         wait: bool,
@@ -145,26 +149,26 @@ pub enum Op {
     /// Adds hooks to the API, or to a client.
     AddHooks {
         hooks: Vec<String>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
     },
     /// Removes every hook of the API, or of a client.
     ClearHooks {
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
     },
     /// Adds a handler for an event to the API, or to a client.
     AddHandler {
         handler: String,
         event: EventName,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
     },
     /// Removes a handler added with the same handler, event and client.
     RemoveHandler {
         handler: String,
         event: EventName,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
     },
     /// The provider emits an event (as its own background thread would).
@@ -177,11 +181,11 @@ pub enum Op {
         flag: String,
         #[serde(default, rename = "type")]
         flag_type: FlagKind,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         context: BTreeMap<String, String>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         hooks: Vec<String>,
     },
     /// Replaces the global evaluation context.
@@ -194,13 +198,13 @@ pub enum Op {
     SetPropagator { propagator: String },
     /// Creates a client for a domain.
     CreateClient {
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         domain: Option<String>,
     },
     /// Sends a tracking event through a client.
     Track {
         event: String,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
     },
 }

@@ -23,6 +23,20 @@ pub struct ProviderRecord {
     pub resolved_after_shutdown: usize,
     /// Emit attempts, whether or not they were delivered.
     pub emits: usize,
+    /// Every `initialize` (`I`) and `shutdown` (`S`), in order: a healthy lifecycle alternates.
+    pub lifecycle: String,
+}
+
+impl ProviderRecord {
+    /// Whether the provider's last lifecycle call was a shutdown.
+    pub fn is_shut(&self) -> bool {
+        self.lifecycle.ends_with('S')
+    }
+
+    /// Whether the provider's last lifecycle call was an initialize.
+    pub fn is_initialized(&self) -> bool {
+        self.lifecycle.ends_with('I')
+    }
 }
 
 /// One line of the trace: who did what.
@@ -187,14 +201,12 @@ impl World {
         }
     }
 
-    /// The boundary inside `set_provider_and_wait`: the SDK runs a new provider's `initialize`
-    /// on the calling thread after the binding is visible, so in the SDK's sequential
-    /// specification the initialization is a step of its own even then. On a background thread
-    /// the whole initialization is one step and this does nothing.
+    /// The boundary at the start of a provider's `initialize`: in the SDK's sequential
+    /// specification, binding (and `attach`) and initialization are separate steps, whether the
+    /// initialization runs on a background thread or inline in `set_provider_and_wait` (the SDK
+    /// binds first there too). A provider may emit between the two.
     pub fn background_step(&self) {
-        if self.in_op() {
-            self.boundary();
-        }
+        self.boundary();
     }
 
     /// A step boundary: other tasks may run here in whole-operation mode.
@@ -256,11 +268,28 @@ impl World {
         self.with_log(|log| update(log.providers.entry(name.to_owned()).or_default()));
     }
 
-    /// Records a resolution; returns nothing, but counts one made after shutdown.
+    /// Records a call of the provider's `initialize`.
+    pub fn note_init(&self, name: &str) {
+        self.provider(name, |record| {
+            record.init += 1;
+            record.lifecycle.push('I');
+        });
+    }
+
+    /// Records a call of the provider's `shutdown`.
+    pub fn note_shutdown(&self, name: &str) {
+        self.provider(name, |record| {
+            record.shutdown += 1;
+            record.lifecycle.push('S');
+        });
+    }
+
+    /// Records a resolution, and counts it when it came after the provider's shutdown (and no
+    /// initialize since).
     pub fn note_resolve(&self, name: &str) {
         self.provider(name, |record| {
             record.resolves += 1;
-            if record.shutdown > 0 {
+            if record.is_shut() {
                 record.resolved_after_shutdown += 1;
             }
         });

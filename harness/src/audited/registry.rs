@@ -280,7 +280,7 @@ impl Py {
             return Ok(());
         };
         self.world.trace(format!("{name}.initialize()"));
-        self.world.provider(name, |record| record.init += 1);
+        self.world.note_init(name);
         let spec = self.spec(name);
         for _ in 0..spec.init_steps {
             shuttle::thread::yield_now();
@@ -309,7 +309,7 @@ impl Py {
     fn user_shutdown(&self, provider: &Prov) {
         self.world.trace(format!("{}.shutdown()", provider.name()));
         if let Prov::Test(name) = provider {
-            self.world.provider(name, |record| record.shutdown += 1);
+            self.world.note_shutdown(name);
         }
     }
 }

@@ -133,7 +133,7 @@ impl FeatureProvider for TestProvider {
     fn initialize(&self, _context: &EvaluationContext) -> Result<(), EvaluationError> {
         self.world.background_step();
         self.world.trace(format!("{}.initialize()", self.name));
-        self.world.provider(&self.name, |record| record.init += 1);
+        self.world.note_init(&self.name);
         for _ in 0..self.spec.init_steps {
             shuttle::thread::yield_now();
         }
@@ -154,8 +154,7 @@ impl FeatureProvider for TestProvider {
 
     fn shutdown(&self) {
         self.world.trace(format!("{}.shutdown()", self.name));
-        self.world
-            .provider(&self.name, |record| record.shutdown += 1);
+        self.world.note_shutdown(&self.name);
     }
 
     fn resolve_bool(

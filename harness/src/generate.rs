@@ -1,0 +1,362 @@
+//! Generated scenarios: proptest strategies over the operation vocabulary, a check that runs
+//! each generated scenario under the oracle and PCT, shrinking (proptest shrinks the scenario,
+//! then the schedule is shrunk to the lowest PCT depth that still fails), and the minimal case
+//! written out as a ready scenario file.
+//!
+//! The vocabulary is kept small on purpose (three providers, two hooks, two handlers, one
+//! domain) so that generated operations collide on shared state often.
+
+use crate::properties::{Property, Violation};
+use crate::runner::{self, Schedule};
+use crate::scenario::{
+    ClientSpec, EventName, Expect, FlagKind, InitBehaviour, Op, ProviderSpec, Scenario,
+    ScheduleSpec, ThreadSpec, Verdict,
+};
+use crate::sched::execution_seed;
+use crate::target::TargetKind;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const PROVIDERS: [&str; 3] = ["p0", "p1", "p2"];
+const HOOKS: [&str; 2] = ["h0", "h1"];
+const HANDLERS: [&str; 2] = ["e0", "e1"];
+
+fn name(options: &'static [&'static str]) -> impl Strategy<Value = String> {
+    proptest::sample::select(options).prop_map(str::to_owned)
+}
+
+fn domain() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![Just(None), Just(Some("d1".to_owned()))]
+}
+
+fn client() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        Just(None),
+        Just(Some("default".to_owned())),
+        Just(Some("c1".to_owned()))
+    ]
+}
+
+fn event() -> impl Strategy<Value = EventName> {
+    prop_oneof![
+        Just(EventName::Ready),
+        Just(EventName::Stale),
+        Just(EventName::Error)
+    ]
+}
+
+/// One operation from the whole vocabulary.
+pub fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (name(&PROVIDERS), domain(), any::<bool>())
+            .prop_map(|(provider, domain, wait)| Op::SetProvider { provider, domain, wait }),
+        1 => Just(Op::ClearProviders {}),
+        1 => Just(Op::Shutdown {}),
+        2 => (name(&HOOKS), client()).prop_map(|(hook, client)| Op::AddHooks {
+            hooks: vec![hook],
+            client: client.filter(|c| c != "c1"),
+        }),
+        1 => Just(Op::ClearHooks { client: None }),
+        2 => (name(&HANDLERS), event(), client())
+            .prop_map(|(handler, event, client)| Op::AddHandler { handler, event, client }),
+        1 => (name(&HANDLERS), event())
+            .prop_map(|(handler, event)| Op::RemoveHandler { handler, event, client: None }),
+        2 => (name(&PROVIDERS), event()).prop_map(|(provider, event)| Op::Emit { provider, event }),
+        1 => name(&PROVIDERS).prop_map(|provider| Op::Detach { provider }),
+        3 => client().prop_map(|client| Op::Evaluate {
+            flag: "flag".to_owned(),
+            flag_type: FlagKind::Bool,
+            client,
+            context: BTreeMap::new(),
+            hooks: Vec::new(),
+        }),
+        1 => (proptest::sample::select(&["a", "b"][..]), proptest::sample::select(&["1", "2"][..]))
+            .prop_map(|(key, value)| Op::UpdateContext { key: key.to_owned(), value: value.to_owned() }),
+        1 => Just(Op::SetTransactionContext {
+            context: BTreeMap::from([("tx".to_owned(), "1".to_owned())]),
+        }),
+        1 => Just(Op::SetPropagator { propagator: "next".to_owned() }),
+        1 => client().prop_map(|client| Op::Track { event: "t".to_owned(), client }),
+    ]
+}
+
+fn provider_spec() -> impl Strategy<Value = ProviderSpec> {
+    (
+        prop_oneof![4 => Just(InitBehaviour::Succeeds), 1 => Just(InitBehaviour::Fails)],
+        0u32..2,
+    )
+        .prop_map(|(init, init_steps)| ProviderSpec {
+            init,
+            init_steps,
+            emits: Vec::new(),
+        })
+}
+
+/// A scenario: an optional setup, two or three threads of one to four operations each, and
+/// three providers with random behaviours.
+pub fn scenario() -> impl Strategy<Value = Scenario> {
+    let setup = prop_oneof![
+        Just(Vec::new()),
+        Just(vec![Op::SetProvider {
+            provider: "p0".to_owned(),
+            domain: None,
+            wait: true
+        }]),
+    ];
+    let threads = proptest::collection::vec(proptest::collection::vec(op(), 1..=4), 2..=3);
+    (
+        setup,
+        threads,
+        proptest::collection::vec(provider_spec(), 3),
+    )
+        .prop_map(|(setup, threads, specs)| {
+            let providers = PROVIDERS
+                .iter()
+                .map(|p| (*p).to_owned())
+                .zip(specs)
+                .collect();
+            let clients = BTreeMap::from([
+                ("default".to_owned(), ClientSpec::default()),
+                (
+                    "c1".to_owned(),
+                    ClientSpec {
+                        domain: Some("d1".to_owned()),
+                    },
+                ),
+            ]);
+            Scenario {
+                name: "generated".to_owned(),
+                path: "generated.toml".into(),
+                description: "A generated scenario.".to_owned(),
+                audit: Vec::new(),
+                providers,
+                hooks: HOOKS.iter().map(|h| (*h).to_owned()).collect(),
+                handlers: HANDLERS.iter().map(|h| (*h).to_owned()).collect(),
+                clients,
+                setup,
+                threads: threads
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, ops)| ThreadSpec {
+                        name: format!("T{index}"),
+                        ops,
+                    })
+                    .collect(),
+                after: Vec::new(),
+                schedule: ScheduleSpec::default(),
+                expect: Expect {
+                    sdk: Verdict::default(),
+                    audited: Verdict::default(),
+                },
+                benign: None,
+                oracle_opt_out: None,
+            }
+        })
+}
+
+/// The number of operations in a scenario (setup and threads).
+pub fn op_count(scenario: &Scenario) -> usize {
+    scenario.setup.len() + scenario.threads.iter().map(|t| t.ops.len()).sum::<usize>()
+}
+
+/// A violation found in a generated scenario, with the schedule that shows it.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub violation: Violation,
+    pub depth: usize,
+    pub seed: u64,
+}
+
+/// The oracle's exploration bound for a generated scenario.
+const GENERATED_REFERENCE_BOUND: usize = 2_000;
+
+/// Which violations a search looks for.
+pub type Accept = dyn Fn(&Scenario, &Violation) -> bool + Sync;
+
+/// Accepts any violation of a property in `wanted` (any property when `wanted` is empty).
+pub fn any_of(wanted: Vec<Property>) -> Box<Accept> {
+    Box::new(move |_, violation| wanted.is_empty() || wanted.contains(&violation.property))
+}
+
+/// Runs `scenario` under PCT (`executions` executions, depth 3) judged by the properties and
+/// the oracle; returns the first violation `accept` takes. The schedule is then shrunk: the
+/// lowest depth that still shows a violation of the same property.
+pub fn check(
+    scenario: &Arc<Scenario>,
+    kind: TargetKind,
+    executions: usize,
+    accept: &Accept,
+) -> Option<Found> {
+    // Generated cases are judged by the oracle when their sequential space is small; the few
+    // with a large one are judged by the properties alone, which keeps each case fast.
+    let reference = runner::reference_bounded(scenario, kind, GENERATED_REFERENCE_BOUND);
+    let steps = runner::calibrate_pct(scenario, kind);
+    let matches = |v: &Violation| accept(scenario, v);
+    let search = |depth: usize| -> Option<Found> {
+        (0..executions).find_map(|iteration| {
+            let seed = execution_seed(depth as u64, iteration);
+            let mut execution = runner::execute(
+                scenario,
+                kind,
+                Schedule::Pct {
+                    seed,
+                    depth,
+                    estimated_steps: steps,
+                },
+            );
+            if reference.complete {
+                runner::judge_linearizable(&reference, &mut execution);
+            }
+            execution
+                .violations
+                .into_iter()
+                .find(|v| matches(v))
+                .map(|violation| Found {
+                    violation,
+                    depth,
+                    seed,
+                })
+        })
+    };
+    let found = search(3)?;
+    // Fewest preemptions: PCT with depth d places d - 1 priority changes.
+    (1..3)
+        .find_map(|depth| {
+            search(depth).filter(|f| f.violation.property == found.violation.property)
+        })
+        .or(Some(found))
+}
+
+/// Searches `cases` generated scenarios for one with a violation `accept` takes on `kind`;
+/// proptest shrinks it to a minimal one. Deterministic for a given `rng_seed`.
+pub fn search(
+    kind: TargetKind,
+    cases: u32,
+    executions: usize,
+    accept: &Accept,
+    rng_seed: u8,
+) -> Result<(), Box<(Scenario, Found)>> {
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 400,
+        ..Config::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[rng_seed; 32]);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    // The last failing case proptest tried is the minimal one it returns; keep what it found.
+    let last_found: std::sync::Mutex<Option<Found>> = std::sync::Mutex::new(None);
+    let result = runner.run(&scenario(), |scenario| {
+        match check(&Arc::new(scenario), kind, executions, accept) {
+            Some(found) => {
+                let message = found.violation.to_string();
+                *last_found.lock().unwrap_or_else(|p| p.into_inner()) = Some(found);
+                Err(TestCaseError::fail(message))
+            }
+            None => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(TestError::Fail(_, minimal)) => {
+            let found = last_found
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .expect("a failing case recorded what it found");
+            Err(Box::new((minimal, found)))
+        }
+        Err(TestError::Abort(reason)) => Err(Box::new((
+            Scenario::clone(&placeholder()),
+            Found {
+                violation: Violation {
+                    property: Property::StepBound,
+                    detail: format!("generation aborted: {reason}"),
+                },
+                depth: 0,
+                seed: 0,
+            },
+        ))),
+    }
+}
+
+fn placeholder() -> Scenario {
+    let mut runner = TestRunner::deterministic();
+    scenario()
+        .new_tree(&mut runner)
+        .map(|tree| tree.current())
+        .expect("the strategy generates")
+}
+
+/// The scenario as a ready file, with how it was found in a leading comment and the found
+/// violation as the expectation for `kind`.
+pub fn to_toml(scenario: &Scenario, kind: TargetKind, found: &Found, how: &str) -> String {
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        description: String,
+        audit: &'a [String],
+        hooks: &'a [String],
+        handlers: &'a [String],
+        clients: BTreeMap<&'a String, &'a ClientSpec>,
+        #[serde(skip_serializing_if = "<[Op]>::is_empty")]
+        setup: &'a [Op],
+        providers: &'a BTreeMap<String, ProviderSpec>,
+        schedule: BTreeMap<&'static str, toml::Value>,
+        thread: Vec<BTreeMap<&'static str, &'a [Op]>>,
+        expect: BTreeMap<&'static str, toml::Value>,
+    }
+    let violated = toml::Value::Table(toml::map::Map::from_iter([(
+        "violates".to_owned(),
+        toml::Value::Array(vec![toml::Value::String(
+            found.violation.property.id().to_owned(),
+        )]),
+    )]));
+    let holds = toml::Value::String("holds".to_owned());
+    let (sdk, audited) = match kind {
+        TargetKind::Sdk => (violated, holds),
+        TargetKind::Audited => (holds, violated),
+    };
+    let out = Out {
+        description: format!(
+            "Generated: {} on {}.",
+            found.violation.property,
+            kind.as_str()
+        ),
+        audit: &scenario.audit,
+        hooks: &scenario.hooks,
+        handlers: &scenario.handlers,
+        clients: scenario
+            .clients
+            .iter()
+            .filter(|(name, _)| name.as_str() != "default")
+            .collect(),
+        setup: &scenario.setup,
+        providers: &scenario.providers,
+        schedule: BTreeMap::from([
+            ("pct_depth", toml::Value::Integer(found.depth as i64)),
+            (
+                "reason",
+                toml::Value::String(format!(
+                    "found at PCT depth {} (the fewest preemptions that still fail)",
+                    found.depth
+                )),
+            ),
+        ]),
+        thread: scenario
+            .threads
+            .iter()
+            .map(|t| BTreeMap::from([("ops", t.ops.as_slice())]))
+            .collect(),
+        expect: BTreeMap::from([("audited", audited), ("sdk", sdk)]),
+    };
+    let body =
+        toml::to_string(&out).unwrap_or_else(|error| format!("# could not render: {error}\n"));
+    format!(
+        "# {how}\n# Violation: {}\n# Replay: cargo run --release -p harness -- replay <this file's name> --target {} --scheduler pct --seed {}\n{body}",
+        found.violation,
+        kind.as_str(),
+        found.seed
+    )
+}
