@@ -8,7 +8,9 @@ fn workspace() -> PathBuf {
 }
 
 fn rust_files(folder: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
@@ -23,7 +25,13 @@ fn rust_files(folder: &Path, found: &mut Vec<PathBuf>) {
 #[test]
 fn every_rust_file_starts_with_a_module_comment() {
     let mut files = Vec::new();
-    for folder in ["sdk/src", "sdk/tests", "harness/src", "harness/tests", "harness/sdk-shuttle"] {
+    for folder in [
+        "sdk/src",
+        "sdk/tests",
+        "harness/src",
+        "harness/tests",
+        "harness/sdk-shuttle",
+    ] {
         rust_files(&workspace().join(folder), &mut files);
     }
     assert!(files.len() > 20, "found the sources");
@@ -35,14 +43,23 @@ fn every_rust_file_starts_with_a_module_comment() {
         })
         .map(|path| path.display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a leading `//!` comment: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "files without a leading `//!` comment: {missing:?}"
+    );
 }
 
 #[test]
 fn only_the_sync_facade_names_locks_threads_or_checkers() {
     let mut files = Vec::new();
     rust_files(&workspace().join("sdk/src"), &mut files);
-    let forbidden = ["std::sync", "parking_lot", "shuttle::", "loom::", "std::thread"];
+    let forbidden = [
+        "std::sync",
+        "parking_lot",
+        "shuttle::",
+        "loom::",
+        "std::thread",
+    ];
     let mut offenders = Vec::new();
     for path in files.iter().filter(|path| !path.ends_with("sync.rs")) {
         let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -56,5 +73,8 @@ fn only_the_sync_facade_names_locks_threads_or_checkers() {
             }
         }
     }
-    assert!(offenders.is_empty(), "outside sdk/src/sync.rs: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "outside sdk/src/sync.rs: {offenders:?}"
+    );
 }
