@@ -249,14 +249,16 @@ fn replay(
     seed: u64,
 ) -> Result<bool, String> {
     let scenario = load_all(folder, &[name.to_owned()])?.remove(0);
-    let schedule = match scheduler {
-        SchedulerKind::Random => Schedule::Random { seed },
-        SchedulerKind::Pct => Schedule::Pct {
-            seed,
-            depth: scenario.schedule.pct_depth,
-            estimated_steps: runner::calibrate_pct(&scenario, target),
-        },
+    let estimated_steps = match scheduler {
+        SchedulerKind::Random => 0,
+        SchedulerKind::Pct => runner::calibrate_pct(&scenario, target),
     };
+    let schedule = Schedule::of(
+        scheduler,
+        seed,
+        scenario.schedule.pct_depth,
+        estimated_steps,
+    );
     let reference =
         (scenario.oracle_opt_out.is_none()).then(|| runner::reference(&scenario, target));
     let mut execution = runner::execute(&scenario, target, schedule);

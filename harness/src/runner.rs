@@ -31,6 +31,21 @@ pub enum Schedule {
     },
 }
 
+impl Schedule {
+    /// The schedule of one execution with seed `seed` under `scheduler` (`depth` and
+    /// `estimated_steps` matter to PCT only).
+    pub fn of(scheduler: SchedulerKind, seed: u64, depth: usize, estimated_steps: usize) -> Self {
+        match scheduler {
+            SchedulerKind::Random => Schedule::Random { seed },
+            SchedulerKind::Pct => Schedule::Pct {
+                seed,
+                depth,
+                estimated_steps,
+            },
+        }
+    }
+}
+
 /// Everything one execution produced.
 #[derive(Debug)]
 pub struct Execution {
@@ -303,15 +318,12 @@ pub fn schedule_for(
     depth: usize,
     estimated_steps: usize,
 ) -> Schedule {
-    let seed = execution_seed(base, iteration);
-    match scheduler {
-        SchedulerKind::Random => Schedule::Random { seed },
-        SchedulerKind::Pct => Schedule::Pct {
-            seed,
-            depth,
-            estimated_steps,
-        },
-    }
+    Schedule::of(
+        scheduler,
+        execution_seed(base, iteration),
+        depth,
+        estimated_steps,
+    )
 }
 
 /// The oracle's reference: every outcome of every sequential execution (whole operations, each

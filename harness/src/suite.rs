@@ -137,8 +137,13 @@ pub fn run_scenario(
         };
         let mut failures = Vec::new();
         let mut schedulers = Vec::new();
+        // PCT's step estimate, from one deterministic calibration run per target.
+        let estimated_steps = if options.schedulers.contains(&SchedulerKind::Pct) {
+            runner::calibrate_pct(scenario, target)
+        } else {
+            0
+        };
         for &scheduler in &options.schedulers {
-            let estimated_steps = runner::calibrate_pct(scenario, target);
             let mut report = SchedulerReport {
                 scheduler,
                 executions: 0,

@@ -4,9 +4,14 @@
 //! `scenarios/broken/` fails to parse with a snapshotted message, the contributor's guide lists
 //! the vocabulary the parser accepts, and replaying a printed seed reproduces its trace.
 
-use harness::scenario;
+use harness::properties::Property;
+use harness::runner::{self, Reference, Schedule};
+use harness::scenario::{self, Scenario};
+use harness::sched::SchedulerKind;
 use harness::suite::{self, RunOptions};
+use harness::target::TargetKind;
 use libtest_mimic::{Arguments, Failed, Trial};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -59,57 +64,76 @@ fn check_scenario(path: &Path) -> Result<(), Failed> {
     })
 }
 
+/// An audited scenario with its oracle reference and PCT step estimate, computed once.
+struct Audited {
+    scenario: Arc<Scenario>,
+    reference: Reference,
+    estimated_steps: usize,
+}
+
+impl Audited {
+    fn load(path: &Path) -> Result<Self, Failed> {
+        let scenario = Arc::new(scenario::load(path).map_err(|error| error.to_string())?);
+        let reference = runner::reference(&scenario, TargetKind::Audited);
+        let estimated_steps = runner::calibrate_pct(&scenario, TargetKind::Audited);
+        Ok(Self {
+            scenario,
+            reference,
+            estimated_steps,
+        })
+    }
+
+    /// Runs base seed 1 under `scheduler` until every property in `wanted` has been seen.
+    fn search(&self, scheduler: SchedulerKind, wanted: &BTreeSet<Property>) -> runner::Batch {
+        runner::run_batch(
+            &self.scenario,
+            TargetKind::Audited,
+            scheduler,
+            1,
+            self.scenario.schedule.iterations,
+            self.estimated_steps,
+            self.reference.complete.then_some(&self.reference),
+            wanted,
+            || {},
+        )
+    }
+}
+
 /// For a scenario whose audited target must violate something: find a violating execution
 /// under each scheduler, replay its seed twice, and require the same violation and the same
 /// trace, byte for byte.
 fn check_replay(path: &Path) -> Result<(), Failed> {
-    use harness::properties::Property;
-    use harness::runner::{self, Schedule};
-    use harness::sched::SchedulerKind;
-    use harness::target::TargetKind;
-    let scenario = Arc::new(scenario::load(path).map_err(|error| error.to_string())?);
-    let expected: Vec<Property> = scenario
+    let audited = Audited::load(path)?;
+    let scenario = &audited.scenario;
+    let expected: BTreeSet<Property> = scenario
         .expect
         .audited
         .violates
         .iter()
         .filter_map(|id| Property::from_id(id))
         .collect();
-    let kind = TargetKind::Audited;
-    let reference = runner::reference(&scenario, kind);
+    let property = *expected
+        .first()
+        .ok_or("the scenario expects no violation")?;
     for scheduler in SchedulerKind::ALL {
-        let steps = runner::calibrate_pct(&scenario, kind);
-        let batch = runner::run_batch(
-            &scenario,
-            kind,
-            scheduler,
-            1,
-            scenario.schedule.iterations,
-            steps,
-            reference.complete.then_some(&reference),
-            &expected.iter().copied().collect(),
-            || {},
-        );
-        let property = expected[0];
+        let batch = audited.search(scheduler, &expected);
         let (_, seed, _) = batch
             .first
             .get(&property)
             .ok_or_else(|| format!("{property} not found under {}", scheduler.as_str()))?;
-        let schedule = match scheduler {
-            SchedulerKind::Random => Schedule::Random { seed: *seed },
-            SchedulerKind::Pct => Schedule::Pct {
-                seed: *seed,
-                depth: scenario.schedule.pct_depth,
-                estimated_steps: runner::calibrate_pct(&scenario, kind),
-            },
-        };
+        let schedule = Schedule::of(
+            scheduler,
+            *seed,
+            scenario.schedule.pct_depth,
+            audited.estimated_steps,
+        );
         let replay = || {
-            let mut execution = runner::execute(&scenario, kind, schedule);
-            runner::judge_linearizable(&reference, &mut execution);
+            let mut execution = runner::execute(scenario, TargetKind::Audited, schedule);
+            runner::judge_linearizable(&audited.reference, &mut execution);
             let found = execution.violations.iter().any(|v| v.property == property);
             (
                 found,
-                harness::trace::render(&scenario, &execution.log),
+                harness::trace::render(scenario, &execution.log),
                 execution.outcome,
             )
         };
@@ -131,34 +155,17 @@ fn check_replay(path: &Path) -> Result<(), Failed> {
 /// With the hand-written properties switched off, the linearizability oracle alone must still
 /// catch the race of every non-benign audited scenario, under both schedulers.
 fn check_oracle_alone(path: &Path) -> Result<(), Failed> {
-    use harness::properties::Property;
-    use harness::runner;
-    use harness::sched::SchedulerKind;
-    use harness::target::TargetKind;
-    let scenario = Arc::new(scenario::load(path).map_err(|error| error.to_string())?);
-    let kind = TargetKind::Audited;
-    let reference = runner::reference(&scenario, kind);
-    if !reference.complete {
+    let audited = Audited::load(path)?;
+    if !audited.reference.complete {
         return Err("the oracle's reference is incomplete".into());
     }
-    let wanted = [Property::NotLinearizable].into_iter().collect();
+    let wanted = BTreeSet::from([Property::NotLinearizable]);
     for scheduler in SchedulerKind::ALL {
-        let steps = runner::calibrate_pct(&scenario, kind);
-        let batch = runner::run_batch(
-            &scenario,
-            kind,
-            scheduler,
-            1,
-            scenario.schedule.iterations,
-            steps,
-            Some(&reference),
-            &wanted,
-            || {},
-        );
+        let batch = audited.search(scheduler, &wanted);
         if !batch.first.contains_key(&Property::NotLinearizable) {
             return Err(format!(
                 "the oracle alone did not catch {} under {} within {} executions",
-                scenario.name,
+                audited.scenario.name,
                 scheduler.as_str(),
                 batch.executions
             )

@@ -150,6 +150,29 @@ struct Snapshot {
     propagator: Arc<dyn TransactionContextPropagator>,
 }
 
+impl Snapshot {
+    /// The snapshot's context levels merged with the invocation's, in the order of spec 3.2.3:
+    /// global < transaction < client < invocation. The transaction context comes from the
+    /// snapshot's propagator (user code, called outside every lock).
+    fn merged_context(&self, invocation: Option<&EvaluationContext>) -> EvaluationContext {
+        let transaction = crate::contain::call("propagator get", || {
+            self.propagator.get_transaction_context()
+        })
+        .ok()
+        .flatten();
+        EvaluationContext::merged(
+            [
+                Some(self.global_context.as_ref()),
+                transaction.as_deref(),
+                Some(self.client_context.as_ref()),
+                invocation,
+            ]
+            .into_iter()
+            .flatten(),
+        )
+    }
+}
+
 impl Client {
     pub(crate) fn new(api: Arc<ApiShared>, domain: Option<Arc<str>>) -> Self {
         Self {
@@ -350,25 +373,10 @@ impl Client {
         options: Option<&EvaluationOptions>,
     ) -> EvaluationDetails<T> {
         let snapshot = self.snapshot();
-        let (client_hooks, client_context) = (&snapshot.client_hooks, &snapshot.client_context);
+        let client_hooks = &snapshot.client_hooks;
         let registration = Arc::clone(snapshot.lease.registration());
-        let transaction_context = crate::contain::call("propagator get", || {
-            snapshot.propagator.get_transaction_context()
-        })
-        .ok()
-        .flatten();
-
-        // Spec 3.2.3: global < transaction < client < invocation (< before hooks, below).
-        let merged = EvaluationContext::merged(
-            [
-                Some(snapshot.global_context.as_ref()),
-                transaction_context.as_deref(),
-                Some(client_context.as_ref()),
-                context,
-            ]
-            .into_iter()
-            .flatten(),
-        );
+        // Before hooks add the highest level below.
+        let merged = snapshot.merged_context(context);
 
         let provider_hooks = registration.provider.hooks();
         let invocation_hooks: &[Arc<dyn Hook>] = options.map_or(&[], |options| &options.hooks);
@@ -436,22 +444,7 @@ impl Client {
         ) {
             return;
         }
-        let client_context = &snapshot.client_context;
-        let transaction_context = crate::contain::call("propagator get", || {
-            snapshot.propagator.get_transaction_context()
-        })
-        .ok()
-        .flatten();
-        let merged = EvaluationContext::merged(
-            [
-                Some(snapshot.global_context.as_ref()),
-                transaction_context.as_deref(),
-                Some(client_context.as_ref()),
-                context,
-            ]
-            .into_iter()
-            .flatten(),
-        );
+        let merged = snapshot.merged_context(context);
         let empty = TrackingEventDetails::default();
         let details = details.unwrap_or(&empty);
         let provider = Arc::clone(&snapshot.lease.registration().provider);
