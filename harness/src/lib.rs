@@ -5,8 +5,10 @@
 //! Only the harness knows shuttle; the SDK knows only its sync facade.
 
 pub mod audited;
+pub mod exhaustive;
 pub mod generate;
 pub mod properties;
+pub mod rt;
 pub mod runner;
 pub mod scenario;
 pub mod sched;

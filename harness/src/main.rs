@@ -2,6 +2,9 @@
 //! its trace, and print the operation vocabulary. Exit status 0 only when every expectation
 //! holds.
 
+#[path = "cli/exhaustive.rs"]
+mod exhaustive;
+
 use clap::{Parser, Subcommand};
 use harness::properties::Property;
 use harness::runner::{self, Schedule};
@@ -38,14 +41,23 @@ enum Command {
         names: Vec<String>,
         #[arg(long)]
         target: Option<TargetKind>,
+        /// `random` and `pct` by default; `exhaustive` runs the exhaustive pass instead (loom,
+        /// or shuttle's DFS for scenarios loom cannot model).
         #[arg(long)]
-        scheduler: Option<SchedulerKind>,
+        scheduler: Option<RunScheduler>,
         /// Executions per scheduler and base seed (default: the scenario's own).
         #[arg(long)]
         iterations: Option<usize>,
         /// Runs only this base seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// With `--scheduler exhaustive`: prints the trace of this execution of the exploration.
+        #[arg(long)]
+        execution: Option<usize>,
+        /// With `--scheduler exhaustive`: explores with this preemption bound instead of the
+        /// scenario's own (the snapshot is then not compared).
+        #[arg(long)]
+        preemption_bound: Option<usize>,
     },
     /// Re-runs exactly one execution and prints its interleaving trace.
     Replay {
@@ -83,7 +95,18 @@ enum Command {
     },
 }
 
-fn load_all(folder: &std::path::Path, names: &[String]) -> Result<Vec<Arc<Scenario>>, String> {
+/// The schedulers `harness run` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum RunScheduler {
+    Random,
+    Pct,
+    Exhaustive,
+}
+
+pub(crate) fn load_all(
+    folder: &std::path::Path,
+    names: &[String],
+) -> Result<Vec<Arc<Scenario>>, String> {
     let files = scenario::files_in(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
     let mut scenarios = Vec::new();
     for file in files {
@@ -113,15 +136,41 @@ fn main() -> ExitCode {
             scheduler,
             iterations,
             seed,
+            execution,
+            preemption_bound,
         } => {
-            let options = RunOptions {
-                targets: target.map_or_else(|| TargetKind::ALL.to_vec(), |t| vec![t]),
-                schedulers: scheduler.map_or_else(|| SchedulerKind::ALL.to_vec(), |s| vec![s]),
-                iterations,
-                seed,
-                ..RunOptions::default()
-            };
-            run(&cli.scenarios, &names, &options)
+            let targets = target.map_or_else(|| TargetKind::ALL.to_vec(), |t| vec![t]);
+            match scheduler {
+                Some(RunScheduler::Exhaustive) => {
+                    let explore = exhaustive::Explore {
+                        targets,
+                        execution,
+                        preemption_bound,
+                    };
+                    exhaustive::run(&cli.scenarios, &names, &explore)
+                }
+                _ if cfg!(harness_loom) => Err(
+                    "this is the loom build of the harness: it runs only `run --scheduler exhaustive`"
+                        .to_owned(),
+                ),
+                _ if execution.is_some() || preemption_bound.is_some() => Err(
+                    "--execution and --preemption-bound need --scheduler exhaustive".to_owned(),
+                ),
+                scheduler => {
+                    let options = RunOptions {
+                        targets,
+                        schedulers: match scheduler {
+                            Some(RunScheduler::Random) => vec![SchedulerKind::Random],
+                            Some(RunScheduler::Pct) => vec![SchedulerKind::Pct],
+                            _ => SchedulerKind::ALL.to_vec(),
+                        },
+                        iterations,
+                        seed,
+                        ..RunOptions::default()
+                    };
+                    run(&cli.scenarios, &names, &options)
+                }
+            }
         }
         Command::Replay {
             name,

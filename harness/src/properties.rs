@@ -24,10 +24,11 @@ pub enum Property {
     NotLinearizable,
     Deadlock,
     StepBound,
+    OutsideExhaustive,
 }
 
 impl Property {
-    pub const ALL: [Property; 12] = [
+    pub const ALL: [Property; 13] = [
         Property::InitOnce,
         Property::ShutdownOnce,
         Property::OrphanedProvider,
@@ -40,6 +41,7 @@ impl Property {
         Property::NotLinearizable,
         Property::Deadlock,
         Property::StepBound,
+        Property::OutsideExhaustive,
     ];
 
     pub fn id(&self) -> &'static str {
@@ -56,6 +58,7 @@ impl Property {
             Property::NotLinearizable => "not-linearizable",
             Property::Deadlock => "deadlock",
             Property::StepBound => "step-bound",
+            Property::OutsideExhaustive => "outside-exhaustive",
         }
     }
 
@@ -90,6 +93,9 @@ impl Property {
             }
             Property::Deadlock => "no execution deadlocks (reported with its trace, never a hang)",
             Property::StepBound => "no execution exceeds the scenario's step bound",
+            Property::OutsideExhaustive => {
+                "every outcome of a randomized run is in the scenario's exhaustive outcome set (its exhaustive snapshot); one outside means the preemption bound is too low"
+            }
         }
     }
 

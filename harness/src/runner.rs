@@ -62,7 +62,7 @@ std::thread_local! {
 /// Silences the panic messages of panics inside executions (a provider that panics on purpose,
 /// shuttle's own failure reports): the harness reports failures itself, with the seed to
 /// replay. Panics anywhere else (a bug in the harness) are still printed.
-fn quiet_panics() {
+pub(crate) fn quiet_panics() {
     static QUIET: Once = Once::new();
     QUIET.call_once(|| {
         // Shuttle installs its panic hook on its first execution; run one so that ours wins.
@@ -78,8 +78,13 @@ fn quiet_panics() {
     });
 }
 
+/// Runs `body` with panic messages silenced, for a panic that is only a report (insta's).
+pub fn quietly<R>(body: impl FnOnce() -> R) -> R {
+    in_execution(body)
+}
+
 /// Runs `body` with panic messages silenced (see [`quiet_panics`]).
-fn in_execution<R>(body: impl FnOnce() -> R) -> R {
+pub(crate) fn in_execution<R>(body: impl FnOnce() -> R) -> R {
     quiet_panics();
     IN_EXECUTION.with(|flag| flag.set(true));
     let result = body();
@@ -87,7 +92,7 @@ fn in_execution<R>(body: impl FnOnce() -> R) -> R {
     result
 }
 
-fn config(max_steps: usize) -> Config {
+pub(crate) fn config(max_steps: usize) -> Config {
     let mut config = Config::new();
     config.failure_persistence = FailurePersistence::None;
     config.max_steps = MaxSteps::FailAfter(max_steps);
@@ -95,7 +100,7 @@ fn config(max_steps: usize) -> Config {
     config
 }
 
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|text| (*text).to_owned())
@@ -145,7 +150,7 @@ fn run_op(
 }
 
 /// The body of one execution: setup, the threads, background work, the after phase.
-fn body(
+pub(crate) fn body(
     scenario: &Arc<Scenario>,
     kind: TargetKind,
     world: &Arc<World>,
@@ -170,19 +175,22 @@ fn body(
     let mut handles = Vec::new();
     for (thread_index, thread) in scenario.threads.iter().enumerate() {
         let (world, target, thread) = (Arc::clone(world), Arc::clone(&target), thread.clone());
-        handles.push(shuttle::thread::spawn(move || {
-            world.name_current(&thread.name);
-            for (index, op) in thread.ops.iter().enumerate() {
-                run_op(
-                    &world,
-                    target.as_ref(),
-                    format!("{}.{index}", thread.name),
-                    (1, thread_index, index),
-                    op,
-                    index + 1 == thread.ops.len(),
-                );
-            }
-        }));
+        let spawned = crate::rt::Builder::new()
+            .name(thread.name.clone())
+            .spawn(move || {
+                world.name_current(&thread.name);
+                for (index, op) in thread.ops.iter().enumerate() {
+                    run_op(
+                        &world,
+                        target.as_ref(),
+                        format!("{}.{index}", thread.name),
+                        (1, thread_index, index),
+                        op,
+                        index + 1 == thread.ops.len(),
+                    );
+                }
+            });
+        handles.push(spawned.expect("a checker's threads always spawn"));
     }
     crate::world::set_main_joining(true);
     for handle in handles {
@@ -243,6 +251,18 @@ pub fn execute_with<S: Scheduler + 'static>(
     let log = world.map(|world| world.take_log()).unwrap_or_default();
     let failure = run.err().map(|payload| panic_text(payload.as_ref()));
     let state = state.lock().unwrap_or_else(|p| p.into_inner()).take();
+    conclude(scenario, log, state, failure)
+}
+
+/// Judges one execution from what it recorded: its canonical outcome and the violated
+/// properties, or, when the checker stopped it (`failure`: a deadlock, the step bound), that
+/// failure as a violation.
+pub(crate) fn conclude(
+    scenario: &Scenario,
+    log: Log,
+    state: Option<FinalState>,
+    failure: Option<String>,
+) -> Execution {
     let (outcome, mut violations) = match (&failure, &state) {
         (None, Some(state)) => (
             properties::outcome(scenario, &log, state),
@@ -253,7 +273,7 @@ pub fn execute_with<S: Scheduler + 'static>(
     if let Some(failure) = failure {
         let property = if failure.contains("deadlock") {
             Property::Deadlock
-        } else if failure.contains("max_steps") {
+        } else if failure.contains("max_steps") || failure.contains("maximum number of branches") {
             Property::StepBound
         } else {
             Property::EscapedError
@@ -390,11 +410,10 @@ pub fn reference_bounded(scenario: &Arc<Scenario>, kind: TargetKind, bound: usiz
     reference
 }
 
-/// The reference outcome closest to `outcome` (fewest differing lines) and the difference.
-pub fn nearest(reference: &Reference, outcome: &str) -> Option<(String, Vec<String>)> {
+/// The outcome of `outcomes` closest to `outcome` (fewest differing lines) and the difference.
+pub fn nearest(outcomes: &BTreeSet<String>, outcome: &str) -> Option<(String, Vec<String>)> {
     let lines: BTreeSet<&str> = outcome.lines().collect();
-    reference
-        .outcomes
+    outcomes
         .iter()
         .map(|candidate| {
             let theirs: BTreeSet<&str> = candidate.lines().collect();
@@ -423,6 +442,15 @@ impl Batch {
     }
 }
 
+/// What judges each execution of a batch beyond the record-based properties.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Judges<'a> {
+    /// The oracle's sequential outcomes (complete).
+    pub reference: Option<&'a Reference>,
+    /// The scenario's exhaustive outcome set on this target.
+    pub exhaustive: Option<&'a BTreeSet<String>>,
+}
+
 /// Runs up to `iterations` executions; stops early once every property in `stop_when_found` has
 /// been seen (when that set is non-empty).
 #[allow(clippy::too_many_arguments)]
@@ -433,7 +461,7 @@ pub fn run_batch(
     base_seed: u64,
     iterations: usize,
     estimated_steps: usize,
-    reference: Option<&Reference>,
+    judges: Judges<'_>,
     stop_when_found: &BTreeSet<Property>,
     mut progress: impl FnMut(),
 ) -> Batch {
@@ -450,8 +478,15 @@ pub fn run_batch(
             Schedule::Random { seed } | Schedule::Pct { seed, .. } => seed,
         };
         let mut execution = execute(scenario, kind, schedule);
-        if let Some(reference) = reference {
+        if let Some(reference) = judges.reference {
             judge_linearizable(reference, &mut execution);
+        }
+        if let Some(exhaustive) = judges.exhaustive {
+            judge_within(
+                exhaustive,
+                scenario.schedule.preemption_bound.of(kind),
+                &mut execution,
+            );
         }
         batch.executions += 1;
         for violation in &execution.violations {
@@ -480,7 +515,7 @@ pub fn judge_linearizable(reference: &Reference, execution: &mut Execution) {
     {
         return;
     }
-    let detail = match nearest(reference, &execution.outcome) {
+    let detail = match nearest(&reference.outcomes, &execution.outcome) {
         Some((_, diff)) => format!(
             "no sequential execution produces this outcome; nearest differs by: {}",
             diff.join(" | ")
@@ -490,5 +525,22 @@ pub fn judge_linearizable(reference: &Reference, execution: &mut Execution) {
     execution.violations.push(Violation {
         property: Property::NotLinearizable,
         detail,
+    });
+}
+
+/// Adds an `outside-exhaustive` violation when a finished execution's outcome is not in the
+/// scenario's exhaustive outcome set.
+pub fn judge_within(exhaustive: &BTreeSet<String>, bound: usize, execution: &mut Execution) {
+    if execution.outcome.starts_with("FAILED") || exhaustive.contains(&execution.outcome) {
+        return;
+    }
+    let difference = nearest(exhaustive, &execution.outcome)
+        .map(|(_, diff)| diff.join(" | "))
+        .unwrap_or_default();
+    execution.violations.push(Violation {
+        property: Property::OutsideExhaustive,
+        detail: format!(
+            "the exhaustive exploration (preemption bound {bound}) never produced this outcome; nearest differs by: {difference}"
+        ),
     });
 }

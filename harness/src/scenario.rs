@@ -334,12 +334,113 @@ pub struct ScheduleSpec {
     /// The step bound of one execution; exceeding it is a reported violation, never a hang.
     #[serde(default = "ScheduleSpec::default_max_steps")]
     pub max_steps: usize,
+    /// The exhaustive pass's preemption bound: every interleaving with at most this many
+    /// preemptions is explored.
+    /// One bound for both targets, or a table `{ sdk = N, audited = M }`.
+    #[serde(default = "ScheduleSpec::default_preemption_bound")]
+    pub preemption_bound: PerTarget<usize>,
+    /// Which checker explores the scenario exhaustively: loom, or shuttle's DFS where loom
+    /// cannot model the scenario (say why in `reason`). One name for both targets, or a table
+    /// `{ sdk = "...", audited = "..." }`.
+    #[serde(default)]
+    pub explorer: Explorers,
     /// Why the defaults are changed, when they are.
     #[serde(default)]
     pub reason: Option<String>,
 }
 
+/// The checker of the exhaustive pass.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExplorerKind {
+    /// Loom's exhaustive exploration within the preemption bound (the `harness_loom` build).
+    #[default]
+    Loom,
+    /// Shuttle's depth-first search within the preemption bound (the normal build), for a
+    /// scenario loom cannot model: loom runs at most 5 threads, the main one included.
+    ShuttleDfs,
+}
+
+impl ExplorerKind {
+    pub const NAMES: [&'static str; 2] = ["loom", "shuttle-dfs"];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ExplorerKind::Loom => "loom",
+            ExplorerKind::ShuttleDfs => "shuttle-dfs",
+        }
+    }
+}
+
+/// A setting with one value for both targets, or a table with a value for each target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerTarget<T> {
+    pub sdk: T,
+    pub audited: T,
+}
+
+impl<T: Copy> PerTarget<T> {
+    pub fn both(value: T) -> Self {
+        Self {
+            sdk: value,
+            audited: value,
+        }
+    }
+
+    pub fn of(&self, target: crate::target::TargetKind) -> T {
+        match target {
+            crate::target::TargetKind::Sdk => self.sdk,
+            crate::target::TargetKind::Audited => self.audited,
+        }
+    }
+}
+
+/// The explorer of each target.
+pub type Explorers = PerTarget<ExplorerKind>;
+
+impl<'de, T: Deserialize<'de> + Copy + Default> Deserialize<'de> for PerTarget<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use de::IntoDeserializer;
+        struct PerTargetVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Copy + Default> Visitor<'de> for PerTargetVisitor<T> {
+            type Value = PerTarget<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("one value for both targets, or a table { sdk = ..., audited = ... }")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<PerTarget<T>, E> {
+                T::deserialize(value.into_deserializer()).map(PerTarget::both)
+            }
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<PerTarget<T>, E> {
+                T::deserialize(value.into_deserializer()).map(PerTarget::both)
+            }
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<PerTarget<T>, E> {
+                T::deserialize(value.into_deserializer()).map(PerTarget::both)
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<PerTarget<T>, M::Error> {
+                let (mut sdk, mut audited) = (None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map.next_value::<T>()?;
+                    match key.as_str() {
+                        "sdk" => sdk = Some(value),
+                        "audited" => audited = Some(value),
+                        other => return Err(de::Error::unknown_field(other, &["sdk", "audited"])),
+                    }
+                }
+                match (sdk, audited) {
+                    (Some(sdk), Some(audited)) => Ok(PerTarget { sdk, audited }),
+                    (None, _) => Err(de::Error::missing_field("sdk")),
+                    (_, None) => Err(de::Error::missing_field("audited")),
+                }
+            }
+        }
+        deserializer.deserialize_any(PerTargetVisitor(std::marker::PhantomData))
+    }
+}
+
 impl ScheduleSpec {
+    fn default_preemption_bound() -> PerTarget<usize> {
+        PerTarget::both(3)
+    }
     fn default_iterations() -> usize {
         1000
     }
@@ -357,6 +458,8 @@ impl Default for ScheduleSpec {
             iterations: Self::default_iterations(),
             pct_depth: Self::default_pct_depth(),
             max_steps: Self::default_max_steps(),
+            preemption_bound: Self::default_preemption_bound(),
+            explorer: Explorers::default(),
             reason: None,
         }
     }

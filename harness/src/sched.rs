@@ -196,3 +196,62 @@ impl<S: Scheduler> Scheduler for WholeOps<S> {
         self.inner.next_u64()
     }
 }
+
+/// Shuttle's DFS within a preemption bound: the exhaustive pass's explorer for scenarios loom
+/// cannot model. A preemption is a switch away from a task that could have gone on running (not
+/// one that yields, blocks or finishes); once `bound` of them have happened in an execution, the
+/// running task is the only choice until it stops by itself. The restriction depends only on the
+/// path so far, so the inner DFS still enumerates every bounded schedule exactly once.
+pub struct BoundedDfs {
+    inner: shuttle::scheduler::DfsScheduler,
+    bound: usize,
+    preemptions: usize,
+}
+
+impl BoundedDfs {
+    /// At most `max_executions` executions are explored; the caller reports a search cut there
+    /// as incomplete.
+    pub fn new(bound: usize, max_executions: usize) -> Self {
+        Self {
+            inner: shuttle::scheduler::DfsScheduler::new(Some(max_executions), false),
+            bound,
+            preemptions: 0,
+        }
+    }
+}
+
+impl Scheduler for BoundedDfs {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        self.preemptions = 0;
+        self.inner.new_execution()
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        let continuing = current
+            .filter(|current| !is_yielding && runnable.iter().any(|task| task.id() == *current));
+        let choice = match continuing {
+            Some(current) if self.preemptions >= self.bound => {
+                let only: Vec<&Task> = runnable
+                    .iter()
+                    .copied()
+                    .filter(|task| task.id() == current)
+                    .collect();
+                self.inner.next_task(&only, Some(current), is_yielding)
+            }
+            _ => self.inner.next_task(runnable, current, is_yielding),
+        }?;
+        if continuing.is_some_and(|current| current != choice) {
+            self.preemptions += 1;
+        }
+        Some(choice)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.inner.next_u64()
+    }
+}

@@ -23,6 +23,9 @@ pub struct RunOptions {
     /// How many base seeds every expectation is checked under (an expected violation must be
     /// found under each within budget; "holds" must hold under each).
     pub detection_seeds: u64,
+    /// Whether a scenario without an exhaustive snapshot fails (it does in the suite; a
+    /// scenario file just generated has none yet).
+    pub require_exhaustive: bool,
 }
 
 impl Default for RunOptions {
@@ -33,6 +36,7 @@ impl Default for RunOptions {
             iterations: None,
             seed: None,
             detection_seeds: 20,
+            require_exhaustive: true,
         }
     }
 }
@@ -128,6 +132,7 @@ pub fn run_scenario(
             runner::reference(scenario, target)
         };
         let judge = reference.complete.then_some(&reference);
+        let exhaustive = crate::exhaustive::committed_outcomes(&scenario.name, target);
         let iterations = options.iterations.unwrap_or(scenario.schedule.iterations);
         // Every expectation is checked under every base seed: an expected violation must be found
         // under each, and "holds" must hold under each.
@@ -158,7 +163,10 @@ pub fn run_scenario(
                     seed,
                     iterations,
                     estimated_steps,
-                    judge,
+                    runner::Judges {
+                        reference: judge,
+                        exhaustive: exhaustive.as_ref(),
+                    },
                     &required,
                     &mut progress,
                 );
@@ -194,6 +202,15 @@ pub fn run_scenario(
                 }
             }
             schedulers.push(report);
+        }
+        if exhaustive.is_none() && options.require_exhaustive {
+            failures.push(format!(
+                "{} on {}: no exhaustive outcome set to check the randomized outcomes against (snapshots/exhaustive/{}.snap); run `cargo run --release -p harness -- run --scheduler exhaustive {}` and review it with `cargo insta review`",
+                scenario.name,
+                target.as_str(),
+                scenario.name,
+                scenario.name
+            ));
         }
         if !reference.complete && scenario.oracle_opt_out.is_none() {
             failures.push(format!(
@@ -257,6 +274,125 @@ pub fn snapshot(report: &ScenarioReport) -> String {
                 }
             }
         }
+    }
+    out
+}
+
+/// The exhaustive pass over one scenario and target, judged against its expectation.
+#[derive(Debug)]
+pub struct ExhaustiveReport {
+    pub scenario: Arc<Scenario>,
+    pub target: TargetKind,
+    pub exploration: crate::exhaustive::Exploration,
+    pub failures: Vec<String>,
+}
+
+/// Explores `scenario` exhaustively on `target` and checks its expectation: "holds" must hold in
+/// every explored execution, and every required violation must occur in one. `capture` asks
+/// for the trace of one execution by number.
+pub fn run_exhaustive(
+    scenario: &Arc<Scenario>,
+    target: TargetKind,
+    capture: Option<usize>,
+) -> ExhaustiveReport {
+    use crate::exhaustive;
+    let verdict = verdict_of(scenario, target);
+    let required = ids(&verdict.violates);
+    let allowed: BTreeSet<Property> = required
+        .union(&ids(&verdict.may_violate))
+        .copied()
+        .collect();
+    let reference = exhaustive::reference(scenario, target);
+    let mut failures = Vec::new();
+    if scenario.oracle_opt_out.is_none() && !reference.as_ref().is_some_and(|r| r.complete) {
+        failures.push(format!(
+            "{} on {}: no complete set of sequential outcomes to judge linearizability by (the scenario's snapshot is missing or its sequential exploration did not complete; run `cargo test -p harness --test scenarios` and review with `cargo insta review`)",
+            scenario.name,
+            target.as_str()
+        ));
+    }
+    let exploration = exhaustive::explore(scenario, target, reference, capture);
+    if let Some(stopped) = &exploration.stopped {
+        failures.push(format!(
+            "{} on {}: the exploration stopped after {} executions: {stopped}\n  re-run: {}",
+            scenario.name,
+            target.as_str(),
+            exploration.executions,
+            exhaustive::rerun_command(scenario, target, None)
+        ));
+    }
+    for (property, (number, violation, trace)) in &exploration.first {
+        if !allowed.contains(property) {
+            failures.push(format!(
+                "{} on {}: unexpected {property} in execution {number} of the exhaustive exploration: {}\n  re-run: {}\n{trace}",
+                scenario.name,
+                target.as_str(),
+                violation.detail,
+                exhaustive::rerun_command(scenario, target, Some(*number))
+            ));
+        }
+    }
+    for property in &required {
+        if !exploration.first.contains_key(property) {
+            failures.push(format!(
+                "{} on {}: expected {property} in no execution of the exhaustive exploration ({} executions, preemption bound {})",
+                scenario.name,
+                target.as_str(),
+                exploration.executions,
+                scenario.schedule.preemption_bound.of(target)
+            ));
+        }
+    }
+    ExhaustiveReport {
+        scenario: Arc::clone(scenario),
+        target,
+        exploration,
+        failures,
+    }
+}
+
+/// The exhaustive snapshot of a scenario on one target: the explorer and its bound, the
+/// properties violated, and the complete set of distinct outcomes (sorted). No execution counts
+/// or timings: those churn with the SDK's internals, the outcomes only with its behaviour.
+pub fn exhaustive_snapshot(report: &ExhaustiveReport) -> String {
+    let scenario = &report.scenario;
+    let exploration = &report.exploration;
+    let mut out = String::new();
+    let _ = writeln!(out, "description: {}", scenario.description);
+    let _ = writeln!(
+        out,
+        "explorer: {}, preemption bound {}",
+        scenario.schedule.explorer.of(report.target).as_str(),
+        scenario.schedule.preemption_bound.of(report.target)
+    );
+    if let Some(reason) = &scenario.schedule.reason {
+        let _ = writeln!(out, "reason: {reason}");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "[{}] {}",
+        report.target.as_str(),
+        if report.failures.is_empty() {
+            "as expected"
+        } else {
+            "NOT as expected"
+        }
+    );
+    let violated: Vec<&str> = exploration.violated().iter().map(Property::id).collect();
+    let _ = writeln!(
+        out,
+        "violated: {}",
+        if violated.is_empty() {
+            "-".to_owned()
+        } else {
+            violated.join(", ")
+        }
+    );
+    let _ = writeln!(out, "distinct outcomes: {}", exploration.outcomes.len());
+    for (index, outcome) in exploration.outcomes.keys().enumerate() {
+        let _ = writeln!(out, "--- outcome {}", index + 1);
+        let _ = writeln!(out, "{outcome}");
     }
     out
 }

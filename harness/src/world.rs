@@ -111,12 +111,10 @@ pub struct World {
     in_op: std::sync::Mutex<BTreeSet<usize>>,
     log: std::sync::Mutex<Log>,
     actors: std::sync::Mutex<BTreeMap<usize, String>>,
-    background: std::sync::Mutex<Vec<shuttle::thread::JoinHandle<()>>>,
+    background: std::sync::Mutex<Vec<crate::rt::JoinHandle<()>>>,
 }
 
-fn current_task() -> usize {
-    shuttle::current::get_current_task().map_or(usize::MAX, usize::from)
-}
+use crate::rt::current_task;
 
 impl World {
     pub fn new(scenario: Arc<Scenario>, sequential: bool) -> Arc<Self> {
@@ -163,8 +161,7 @@ impl World {
             return name.clone();
         }
         drop(actors);
-        let name = shuttle::thread::current()
-            .name()
+        let name = crate::rt::current_name()
             .map(|name| name.replace("openfeature-init-", "init#"))
             .unwrap_or_else(|| format!("task{task}"));
         self.name_current(&name);
@@ -213,7 +210,7 @@ impl World {
     pub fn boundary(&self) {
         if self.sequential {
             SWITCH_ALLOWED.with(|allowed| allowed.set(true));
-            shuttle::thread::yield_now();
+            crate::rt::yield_now();
             SWITCH_ALLOWED.with(|allowed| allowed.set(false));
         }
     }
@@ -233,13 +230,13 @@ impl World {
     pub fn spawn_background(self: &Arc<Self>, name: &str, work: impl FnOnce() + Send + 'static) {
         let world = Arc::clone(self);
         let name = name.to_owned();
-        let handle = shuttle::thread::Builder::new()
+        let handle = crate::rt::Builder::new()
             .name(name.clone())
             .spawn(move || {
                 world.name_current(&name);
                 work();
             })
-            .expect("shuttle threads always spawn");
+            .expect("a checker's threads always spawn");
         self.background
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -92,7 +92,10 @@ impl Audited {
             1,
             self.scenario.schedule.iterations,
             self.estimated_steps,
-            self.reference.complete.then_some(&self.reference),
+            runner::Judges {
+                reference: self.reference.complete.then_some(&self.reference),
+                exhaustive: None,
+            },
             wanted,
             || {},
         )

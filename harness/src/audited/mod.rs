@@ -2,7 +2,7 @@
 //! a fixture, not production code: it exists to reproduce the races A1-A16 of the audit, so never
 //! fix the races here.
 //!
-//! The GIL is one shuttle mutex around all Python module and object state ([`PyState`]).
+//! The GIL is one checker mutex around all Python module and object state ([`PyState`]).
 //! [`Py::stmt`] takes it for exactly one Python statement that touches shared state, so there is a
 //! scheduling point between two statements and none inside one. The two `RLock`s that the audited
 //! code does have (`_event_support._global_lock` and `_client_lock`) are separate reentrant locks
@@ -20,11 +20,10 @@ mod client;
 mod events;
 mod registry;
 
+use crate::rt::{Condvar, Mutex};
 use crate::scenario::{EventName, Op};
 use crate::target::Target;
 use crate::world::{FinalState, World};
-use shuttle::current::TaskId;
-use shuttle::sync::{Condvar, Mutex};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, PoisonError};
 
@@ -203,11 +202,11 @@ impl PyState {
     }
 }
 
-/// Python's `threading.RLock`: reentrant per shuttle task.
+/// Python's `threading.RLock`: reentrant per checker task.
 struct RLock {
     name: &'static str,
     /// The owning task and how many times it holds the lock; no owner when the count is zero.
-    state: Mutex<(Option<TaskId>, usize)>,
+    state: Mutex<(Option<usize>, usize)>,
     /// Notified when the count drops to zero.
     released: Condvar,
 }
@@ -226,7 +225,7 @@ impl RLock {
 
     /// `with lock:` (the entry).
     fn acquire(&self, world: &World) -> RLockGuard<'_> {
-        let me = shuttle::current::me();
+        let me = crate::rt::current_task();
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         while state.0.is_some_and(|owner| owner != me) {
             state = self

@@ -283,7 +283,7 @@ impl Py {
         self.world.note_init(name);
         let spec = self.spec(name);
         for _ in 0..spec.init_steps {
-            shuttle::thread::yield_now();
+            crate::rt::scheduling_point();
         }
         let raised = match spec.init {
             InitBehaviour::Succeeds => None,

@@ -135,7 +135,7 @@ impl FeatureProvider for TestProvider {
         self.world.trace(format!("{}.initialize()", self.name));
         self.world.note_init(&self.name);
         for _ in 0..self.spec.init_steps {
-            shuttle::thread::yield_now();
+            crate::rt::scheduling_point();
         }
         let outcome = match self.spec.init {
             InitBehaviour::Succeeds => Ok(()),

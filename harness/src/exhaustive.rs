@@ -1,0 +1,414 @@
+//! The exhaustive pass: every interleaving of a scenario within its preemption bound, explored by
+//! loom (the `harness_loom` build) or, where loom cannot model the scenario, by shuttle's DFS
+//! (the normal build). Every execution is judged like a randomized one: the record-based
+//! properties, and the linearizability oracle against the scenario's sequential outcomes.
+//!
+//! The set of distinct outcomes is the reference for the randomized runs: the exhaustive snapshot
+//! (`harness/snapshots/exhaustive/<scenario>.<target>.snap`) records it, and every outcome a randomized run
+//! sees must be in it. Executions are numbered in the checker's own deterministic order, so
+//! `--execution N` re-runs the exploration and prints execution N's trace.
+//!
+//! Under loom the oracle's sequential outcomes come from the scenario's committed snapshot (the
+//! loom build cannot run shuttle's whole-operation DFS that computes them); `cargo test` keeps
+//! that snapshot equal to a fresh computation.
+
+use crate::properties::{Property, Violation};
+use crate::runner::{self, Reference};
+use crate::scenario::{ExplorerKind, Scenario};
+use crate::target::TargetKind;
+use crate::world::{FinalState, World};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The most threads loom models in one execution, the main thread included.
+pub const LOOM_MAX_THREADS: usize = 5;
+
+/// The bound on executions one shuttle DFS exploration may take before it is reported as cut.
+#[cfg(not(harness_loom))]
+const DFS_MAX_EXECUTIONS: usize = 2_000_000;
+
+/// What one exhaustive exploration of a scenario on a target found.
+#[derive(Debug, Default)]
+pub struct Exploration {
+    pub executions: usize,
+    /// Each distinct outcome, with the first execution (from 1) that produced it.
+    pub outcomes: BTreeMap<String, usize>,
+    /// The first execution violating each property: its number, the violation and its trace.
+    pub first: BTreeMap<Property, (usize, Violation, String)>,
+    /// Why the checker stopped before the exploration was complete, when it did.
+    pub stopped: Option<String>,
+    /// The trace of the execution asked for with `capture`, with its outcome and violations.
+    pub captured: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl Exploration {
+    pub fn violated(&self) -> BTreeSet<Property> {
+        self.first.keys().copied().collect()
+    }
+
+    /// Records one finished (or stopped) execution.
+    fn record(
+        &mut self,
+        scenario: &Scenario,
+        mut execution: runner::Execution,
+        reference: Option<&Reference>,
+        capture: Option<usize>,
+    ) {
+        let number = self.executions;
+        if let Some(reference) = reference {
+            runner::judge_linearizable(reference, &mut execution);
+        }
+        let wants_trace = capture == Some(number)
+            || execution
+                .violations
+                .iter()
+                .any(|v| !self.first.contains_key(&v.property));
+        if wants_trace {
+            let trace = crate::trace::render(scenario, &execution.log);
+            for violation in &execution.violations {
+                self.first
+                    .entry(violation.property)
+                    .or_insert_with(|| (number, violation.clone(), trace.clone()));
+            }
+            if capture == Some(number) {
+                self.captured = Some(describe(&trace, &execution));
+            }
+        }
+        if !execution.outcome.starts_with("FAILED") {
+            self.outcomes.entry(execution.outcome).or_insert(number);
+        }
+    }
+}
+
+/// An execution's trace followed by its outcome and violations, as `harness replay` prints them.
+pub fn describe(trace: &str, execution: &runner::Execution) -> String {
+    let mut out = String::from(trace);
+    out.push_str("\noutcome:\n");
+    for line in execution.outcome.lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    out.push('\n');
+    if execution.violations.is_empty() {
+        out.push_str("no property violated\n");
+    }
+    for violation in &execution.violations {
+        let _ = writeln!(out, "violated {violation}");
+    }
+    out
+}
+
+/// Explores `scenario` on `kind` with the scenario's explorer; `capture` asks for the trace of
+/// one execution by number.
+pub fn explore(
+    scenario: &Arc<Scenario>,
+    kind: TargetKind,
+    reference: Option<Reference>,
+    capture: Option<usize>,
+) -> Exploration {
+    let started = Instant::now();
+    let mut exploration = match scenario.schedule.explorer.of(kind) {
+        ExplorerKind::Loom => explore_loom(scenario, kind, reference, capture),
+        ExplorerKind::ShuttleDfs => explore_dfs(scenario, kind, reference, capture),
+    };
+    exploration.elapsed = started.elapsed();
+    exploration
+}
+
+/// What the execution closure shares with the caller: the exploration so far and the world of
+/// the execution in progress (its trace is reported when the checker stops it).
+struct Sink {
+    exploration: Mutex<Exploration>,
+    world: Mutex<Option<Arc<World>>>,
+    reference: Option<Reference>,
+    capture: Option<usize>,
+}
+
+impl Sink {
+    fn new(reference: Option<Reference>, capture: Option<usize>) -> Arc<Self> {
+        Arc::new(Self {
+            exploration: Mutex::default(),
+            world: Mutex::default(),
+            reference: reference.filter(|reference| reference.complete),
+            capture,
+        })
+    }
+
+    /// One execution, inside the checker.
+    fn execute(&self, scenario: &Arc<Scenario>, kind: TargetKind) {
+        let world = World::new(Arc::clone(scenario), false);
+        *self.world.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&world));
+        self.exploration
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .executions += 1;
+        let state: Mutex<Option<FinalState>> = Mutex::new(None);
+        runner::body(scenario, kind, &world, &state);
+        let state = state.into_inner().unwrap_or_else(|p| p.into_inner());
+        let log = world.take_log();
+        // Loom refuses a thread beyond its limit with a panic inside `spawn`, which the
+        // operation that spawned reports as its error; the execution is then meaningless, and
+        // so is the rest of the exploration.
+        if let Some(op) = log.ops.iter().find(|op| {
+            op.result
+                .as_ref()
+                .is_err_and(|error| is_thread_limit(error))
+        }) {
+            panic!("{} reached loom's thread limit (max_threads)", op.label);
+        }
+        let execution = runner::conclude(scenario, log, state, None);
+        self.exploration
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(scenario, execution, self.reference.as_ref(), self.capture);
+        *self.world.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The exploration, after the checker returned (`failure`: the panic that stopped it).
+    fn finish(&self, scenario: &Scenario, failure: Option<String>) -> Exploration {
+        openfeature_sdk_shuttle::observe::set(None);
+        openfeature_sdk_shuttle::observe::forget_background();
+        let mut exploration =
+            std::mem::take(&mut *self.exploration.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(failure) = failure {
+            let log = self
+                .world
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take()
+                .map(|world| world.take_log())
+                .unwrap_or_default();
+            let stopped = failure.lines().next().unwrap_or_default().to_owned();
+            exploration.stopped = Some(if is_thread_limit(&failure) {
+                format!(
+                    "loom cannot model this scenario: it runs more than {LOOM_MAX_THREADS} threads (the main one included); set `explorer = \"shuttle-dfs\"` in its [schedule] table and say why in `reason`"
+                )
+            } else {
+                stopped
+            });
+            let execution = runner::conclude(scenario, log, None, Some(failure));
+            exploration.record(scenario, execution, None, self.capture);
+        }
+        exploration
+    }
+}
+
+/// Whether loom stopped because the model spawned more threads than it can track.
+fn is_thread_limit(failure: &str) -> bool {
+    failure.contains("max_threads") || failure.contains("self.max()")
+}
+
+#[cfg(harness_loom)]
+fn explore_loom(
+    scenario: &Arc<Scenario>,
+    kind: TargetKind,
+    reference: Option<Reference>,
+    capture: Option<usize>,
+) -> Exploration {
+    let sink = Sink::new(reference, capture);
+    let mut builder = loom::model::Builder::new();
+    builder.max_threads = LOOM_MAX_THREADS;
+    builder.max_branches = scenario.schedule.max_steps;
+    builder.preemption_bound = Some(scenario.schedule.preemption_bound.of(kind));
+    builder.max_permutations = None;
+    builder.max_duration = None;
+    builder.checkpoint_file = None;
+    let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
+    let run = runner::in_execution(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            builder.check(move || sink_in.execute(&scenario_in, kind));
+        }))
+    });
+    let failure = run
+        .err()
+        .map(|payload| runner::panic_text(payload.as_ref()));
+    sink.finish(scenario, failure)
+}
+
+#[cfg(not(harness_loom))]
+fn explore_loom(
+    scenario: &Arc<Scenario>,
+    _kind: TargetKind,
+    _reference: Option<Reference>,
+    _capture: Option<usize>,
+) -> Exploration {
+    Exploration {
+        stopped: Some(format!(
+            "{} is explored by loom, which needs the loom build: {}",
+            scenario.name,
+            command(&scenario.name, None, None)
+        )),
+        ..Exploration::default()
+    }
+}
+
+#[cfg(not(harness_loom))]
+fn explore_dfs(
+    scenario: &Arc<Scenario>,
+    kind: TargetKind,
+    reference: Option<Reference>,
+    capture: Option<usize>,
+) -> Exploration {
+    let sink = Sink::new(reference, capture);
+    let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
+    let scheduler = crate::sched::BoundedDfs::new(
+        scenario.schedule.preemption_bound.of(kind),
+        DFS_MAX_EXECUTIONS,
+    );
+    let run = runner::in_execution(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            shuttle::Runner::new(scheduler, runner::config(scenario.schedule.max_steps))
+                .run(move || sink_in.execute(&scenario_in, kind))
+        }))
+    });
+    let (executions, failure) = match run {
+        Ok(executions) => (executions, None),
+        Err(payload) => (0, Some(runner::panic_text(payload.as_ref()))),
+    };
+    let mut exploration = sink.finish(scenario, failure);
+    if executions >= DFS_MAX_EXECUTIONS {
+        exploration.stopped = Some(format!(
+            "shuttle's DFS was cut at {DFS_MAX_EXECUTIONS} executions"
+        ));
+    }
+    exploration
+}
+
+#[cfg(harness_loom)]
+fn explore_dfs(
+    scenario: &Arc<Scenario>,
+    _kind: TargetKind,
+    _reference: Option<Reference>,
+    _capture: Option<usize>,
+) -> Exploration {
+    Exploration {
+        stopped: Some(format!(
+            "{} is explored by shuttle's DFS, which needs the normal build: cargo run --release -p harness -- run --scheduler exhaustive {}",
+            scenario.name, scenario.name
+        )),
+        ..Exploration::default()
+    }
+}
+
+/// Whether this build of the harness runs `explorer`.
+pub fn runs_here(explorer: ExplorerKind) -> bool {
+    match explorer {
+        ExplorerKind::Loom => cfg!(harness_loom),
+        ExplorerKind::ShuttleDfs => !cfg!(harness_loom),
+    }
+}
+
+/// The command that re-runs a loom exploration (of one target, printing one execution's trace
+/// when `execution` is given).
+pub fn command(scenario: &str, target: Option<TargetKind>, execution: Option<usize>) -> String {
+    let mut command = format!("bash ci/exhaustive.sh {scenario}");
+    if let Some(target) = target {
+        let _ = write!(command, " --target {}", target.as_str());
+    }
+    if let Some(execution) = execution {
+        let _ = write!(command, " --execution {execution}");
+    }
+    command
+}
+
+/// The command that re-runs the exploration of `scenario` with its own explorer.
+pub fn rerun_command(scenario: &Scenario, target: TargetKind, execution: Option<usize>) -> String {
+    match scenario.schedule.explorer.of(target) {
+        ExplorerKind::Loom => command(&scenario.name, Some(target), execution),
+        ExplorerKind::ShuttleDfs => {
+            let mut command = format!(
+                "cargo run --release -p harness -- run --scheduler exhaustive {} --target {}",
+                scenario.name,
+                target.as_str()
+            );
+            if let Some(execution) = execution {
+                let _ = write!(command, " --execution {execution}");
+            }
+            command
+        }
+    }
+}
+
+/// The folder of the exhaustive snapshots.
+pub fn snapshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/exhaustive")
+}
+
+/// The sets of outcomes per target that a snapshot text lists in blocks headed `--- {block} N`
+/// under `[target]` sections: the exhaustive snapshot's outcomes, or the scenario snapshot's
+/// sequential ones.
+pub fn parse_outcome_sets(text: &str, block: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut sets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut target: Option<String> = None;
+    let mut current: Option<Vec<&str>> = None;
+    let header = format!("--- {block} ");
+    let mut flush = |target: &Option<String>, current: &mut Option<Vec<&str>>| {
+        if let (Some(target), Some(lines)) = (target, current.take()) {
+            sets.entry(target.clone())
+                .or_default()
+                .insert(lines.join("\n"));
+        }
+    };
+    for line in text.lines() {
+        if line.starts_with('[') {
+            flush(&target, &mut current);
+            target = line
+                .strip_prefix('[')
+                .and_then(|rest| rest.split(']').next())
+                .map(str::to_owned);
+        } else if line.starts_with(&header) {
+            flush(&target, &mut current);
+            current = Some(Vec::new());
+        } else if line.is_empty() {
+            flush(&target, &mut current);
+        } else if let Some(lines) = current.as_mut() {
+            lines.push(line);
+        }
+    }
+    flush(&target, &mut current);
+    sets
+}
+
+/// Reads a committed snapshot's contents with insta's own parser.
+pub fn read_snapshot(path: &Path) -> Option<String> {
+    let snapshot = insta::Snapshot::from_file(path).ok()?;
+    snapshot.as_text().map(|text| text.to_string())
+}
+
+/// The name of the exhaustive snapshot of `scenario` on `target` (one per target: the two
+/// targets of a scenario may be explored by different builds).
+pub fn snapshot_name(scenario: &str, target: TargetKind) -> String {
+    format!("{scenario}.{}", target.as_str())
+}
+
+/// The exhaustive outcome set of `scenario` on `target`, from its committed snapshot.
+pub fn committed_outcomes(scenario: &str, target: TargetKind) -> Option<BTreeSet<String>> {
+    let file = format!("{}.snap", snapshot_name(scenario, target));
+    let text = read_snapshot(&snapshot_dir().join(file))?;
+    parse_outcome_sets(&text, "outcome").remove(target.as_str())
+}
+
+/// The oracle's reference for the exhaustive pass: computed by shuttle's whole-operation DFS in
+/// the normal build; read from the scenario's committed snapshot in the loom build.
+pub fn reference(scenario: &Arc<Scenario>, kind: TargetKind) -> Option<Reference> {
+    if scenario.oracle_opt_out.is_some() {
+        return None;
+    }
+    if cfg!(harness_loom) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("snapshots")
+            .join(format!("{}.snap", scenario.name));
+        let text = read_snapshot(&path)?;
+        let outcomes = parse_outcome_sets(&text, "sequential outcome").remove(kind.as_str())?;
+        Some(Reference {
+            outcomes,
+            complete: true,
+            ..Reference::default()
+        })
+    } else {
+        Some(runner::reference(scenario, kind))
+    }
+}
