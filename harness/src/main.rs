@@ -58,6 +58,10 @@ enum Command {
         /// scenario's own (the snapshot is then not compared).
         #[arg(long)]
         preemption_bound: Option<usize>,
+        /// With `--scheduler exhaustive`: explores with this checker instead of the scenario's
+        /// own, e.g. shuttle's DFS to cross-check loom (the snapshot is then not compared).
+        #[arg(long)]
+        explorer: Option<scenario::ExplorerKind>,
     },
     /// Re-runs exactly one execution and prints its interleaving trace.
     Replay {
@@ -138,6 +142,7 @@ fn main() -> ExitCode {
             seed,
             execution,
             preemption_bound,
+            explorer,
         } => {
             let targets = target.map_or_else(|| TargetKind::ALL.to_vec(), |t| vec![t]);
             match scheduler {
@@ -146,6 +151,7 @@ fn main() -> ExitCode {
                         targets,
                         execution,
                         preemption_bound,
+                        explorer,
                     };
                     exhaustive::run(&cli.scenarios, &names, &explore)
                 }
@@ -153,9 +159,10 @@ fn main() -> ExitCode {
                     "this is the loom build of the harness: it runs only `run --scheduler exhaustive`"
                         .to_owned(),
                 ),
-                _ if execution.is_some() || preemption_bound.is_some() => Err(
-                    "--execution and --preemption-bound need --scheduler exhaustive".to_owned(),
-                ),
+                _ if execution.is_some() || preemption_bound.is_some() || explorer.is_some() => {
+                    Err("--execution, --preemption-bound and --explorer need --scheduler exhaustive"
+                        .to_owned())
+                }
                 scheduler => {
                     let options = RunOptions {
                         targets,

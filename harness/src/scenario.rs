@@ -350,7 +350,7 @@ pub struct ScheduleSpec {
 }
 
 /// The checker of the exhaustive pass.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExplorerKind {
     /// Loom's exhaustive exploration within the preemption bound (the `harness_loom` build).
@@ -581,7 +581,7 @@ struct RawScenario {
     #[serde(default)]
     after: Vec<Spanned<Op>>,
     #[serde(default)]
-    schedule: ScheduleSpec,
+    schedule: Option<Spanned<ScheduleSpec>>,
     expect: Spanned<Expect>,
     #[serde(default)]
     benign: Option<String>,
@@ -681,6 +681,20 @@ pub fn parse(name: &str, path: &Path, source: &str) -> Result<Scenario, Scenario
             ),
         ));
     }
+    if let Some(schedule) = &raw.schedule {
+        let spec = schedule.get_ref();
+        let defaults = ScheduleSpec {
+            reason: spec.reason.clone(),
+            ..ScheduleSpec::default()
+        };
+        if spec.reason.is_none() && *spec != defaults {
+            return Err(at(
+                schedule.span().start,
+                "a [schedule] that changes a default needs `reason = \"...\"` saying why"
+                    .to_owned(),
+            ));
+        }
+    }
     for verdict in [&raw.expect.get_ref().sdk, &raw.expect.get_ref().audited] {
         for property in verdict.violates.iter().chain(&verdict.may_violate) {
             if crate::properties::Property::from_id(property).is_none() {
@@ -734,7 +748,7 @@ pub fn parse(name: &str, path: &Path, source: &str) -> Result<Scenario, Scenario
         setup,
         threads,
         after,
-        schedule: raw.schedule,
+        schedule: raw.schedule.map(Spanned::into_inner).unwrap_or_default(),
         expect: raw.expect.into_inner(),
         benign: raw.benign,
         oracle_opt_out: raw.oracle_opt_out,

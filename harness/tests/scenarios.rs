@@ -2,11 +2,15 @@
 //! one): both targets, both randomized schedulers, expectations checked, and the canonical
 //! snapshot compared with `snapshots/<name>.snap`. Also: every broken example in
 //! `scenarios/broken/` fails to parse with a snapshotted message, the contributor's guide lists
-//! the vocabulary the parser accepts, and replaying a printed seed reproduces its trace.
+//! the vocabulary the parser accepts, and replaying a printed seed reproduces its trace. The
+//! randomized outcomes of every scenario are checked against its exhaustive snapshot, shuttle's
+//! DFS is cross-checked against loom's outcome sets on small scenarios, and a failing
+//! exhaustive exploration reports a command and a trace that reproduce it.
 
+use harness::exhaustive;
 use harness::properties::Property;
 use harness::runner::{self, Reference, Schedule};
-use harness::scenario::{self, Scenario};
+use harness::scenario::{self, ExplorerKind, PerTarget, Scenario};
 use harness::sched::SchedulerKind;
 use harness::suite::{self, RunOptions};
 use harness::target::TargetKind;
@@ -216,6 +220,80 @@ fn check_guide() -> Result<(), Failed> {
     }
 }
 
+/// Scenarios small enough for shuttle's DFS at the default bound in a debug build: their
+/// outcome sets under shuttle's DFS must equal the loom sets in their exhaustive snapshots, two
+/// independent checkers agreeing on every interleaving within the bound.
+const CROSS_CHECKED: [&str; 5] = [
+    "a07_lost_global_hook",
+    "a08_lost_client_hook",
+    "a13_context_lost_update",
+    "a14_propagator_swap",
+    "a16_detach_during_emit",
+];
+
+fn with_explorer(path: &Path, explorer: ExplorerKind) -> Result<Arc<Scenario>, Failed> {
+    let mut scenario = scenario::load(path).map_err(|e| e.to_string())?;
+    scenario.schedule.explorer = PerTarget::both(explorer);
+    Ok(Arc::new(scenario))
+}
+
+fn check_cross(path: &Path) -> Result<(), Failed> {
+    let scenario = with_explorer(path, ExplorerKind::ShuttleDfs)?;
+    for target in TargetKind::ALL {
+        let report = suite::run_exhaustive(&scenario, target, None);
+        if !report.failures.is_empty() {
+            return Err(report.failures.join("\n").into());
+        }
+        let loom = exhaustive::committed_outcomes(&scenario.name, target).ok_or_else(|| {
+            format!(
+                "{} on {}: no exhaustive snapshot",
+                scenario.name,
+                target.as_str()
+            )
+        })?;
+        let dfs: BTreeSet<String> = report.exploration.outcomes.keys().cloned().collect();
+        if dfs != loom {
+            return Err(format!(
+                "{} on {}: shuttle's DFS found {} outcomes, loom {}; only DFS: {:?}; only loom: {:?}",
+                scenario.name,
+                target.as_str(),
+                dfs.len(),
+                loom.len(),
+                dfs.difference(&loom).collect::<Vec<_>>(),
+                loom.difference(&dfs).collect::<Vec<_>>()
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// An exhaustive exploration that contradicts the expectation fails with the command that
+/// re-runs it and the trace of the first violating execution; re-running that execution by
+/// number gives the same trace.
+fn check_exhaustive_failure_report() -> Result<(), Failed> {
+    let path = workspace().join("scenarios/a07_lost_global_hook.toml");
+    let mut scenario = Scenario::clone(with_explorer(&path, ExplorerKind::ShuttleDfs)?.as_ref());
+    scenario.expect.audited = Default::default();
+    let scenario = Arc::new(scenario);
+    let report = suite::run_exhaustive(&scenario, TargetKind::Audited, None);
+    let failure = report
+        .failures
+        .iter()
+        .find(|f| f.contains("unexpected lost-hook"))
+        .ok_or("a violated \"holds\" was not reported")?;
+    let (number, _, trace) = &report.exploration.first[&Property::LostHook];
+    let command = format!("--target audited --execution {number}");
+    if !failure.contains(&command) || !failure.contains("step  main") {
+        return Err(format!("the report lacks the re-run command or the trace:\n{failure}").into());
+    }
+    let again = suite::run_exhaustive(&scenario, TargetKind::Audited, Some(*number));
+    match again.exploration.captured {
+        Some(captured) if captured.starts_with(trace.as_str()) => Ok(()),
+        _ => Err(format!("execution {number} did not replay to the same trace").into()),
+    }
+}
+
 fn main() {
     let arguments = Arguments::from_args();
     let mut trials = Vec::new();
@@ -250,5 +328,16 @@ fn main() {
         }));
     }
     trials.push(Trial::test("guide_lists_the_vocabulary", check_guide));
+    for name in CROSS_CHECKED {
+        let path = folder.join(format!("{name}.toml"));
+        trials.push(Trial::test(
+            format!("dfs_matches_loom::{name}"),
+            move || check_cross(&path),
+        ));
+    }
+    trials.push(Trial::test(
+        "exhaustive_failure_report",
+        check_exhaustive_failure_report,
+    ));
     libtest_mimic::run(&arguments, trials).exit();
 }

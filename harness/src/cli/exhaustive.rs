@@ -6,7 +6,7 @@
 
 use harness::exhaustive;
 use harness::properties::Property;
-use harness::scenario::Scenario;
+use harness::scenario::{ExplorerKind, PerTarget, Scenario};
 use harness::suite::{self, ExhaustiveReport};
 use harness::target::TargetKind;
 use std::path::Path;
@@ -20,17 +20,22 @@ pub struct Explore {
     pub execution: Option<usize>,
     /// Overrides every scenario's preemption bound.
     pub preemption_bound: Option<usize>,
+    /// Overrides every scenario's explorer.
+    pub explorer: Option<ExplorerKind>,
 }
 
 /// Runs the exhaustive pass over the scenarios named (all when none is).
 pub fn run(folder: &Path, names: &[String], explore: &Explore) -> Result<bool, String> {
     let mut scenarios = crate::load_all(folder, names)?;
-    if let Some(bound) = explore.preemption_bound {
-        for scenario in &mut scenarios {
-            let mut changed = Scenario::clone(scenario);
-            changed.schedule.preemption_bound = harness::scenario::PerTarget::both(bound);
-            *scenario = Arc::new(changed);
+    for scenario in &mut scenarios {
+        let mut changed = Scenario::clone(scenario);
+        if let Some(bound) = explore.preemption_bound {
+            changed.schedule.preemption_bound = PerTarget::both(bound);
         }
+        if let Some(explorer) = explore.explorer {
+            changed.schedule.explorer = PerTarget::both(explorer);
+        }
+        *scenario = Arc::new(changed);
     }
     let work: Vec<(Arc<Scenario>, TargetKind)> = scenarios
         .iter()
@@ -74,7 +79,9 @@ pub fn run(folder: &Path, names: &[String], explore: &Explore) -> Result<bool, S
         harness::rt::CHECKER,
         here.len()
     );
-    let compare = explore.execution.is_none() && explore.preemption_bound.is_none();
+    let compare = explore.execution.is_none()
+        && explore.preemption_bound.is_none()
+        && explore.explorer.is_none();
     let mut reports = Vec::new();
     for (scenario, target) in &here {
         let report = suite::run_exhaustive(scenario, *target, explore.execution);
@@ -218,6 +225,9 @@ fn run_loom_build(folder: &Path, names: &[String], explore: &Explore) -> Result<
     }
     if let Some(bound) = explore.preemption_bound {
         command.args(["--preemption-bound", &bound.to_string()]);
+    }
+    if let Some(explorer) = explore.explorer {
+        command.args(["--explorer", explorer.as_str()]);
     }
     println!("loom explorations run in the loom build (as `bash ci/exhaustive.sh` does):");
     let status = command
