@@ -217,7 +217,7 @@ fn explore_loom(
     builder.max_duration = None;
     builder.checkpoint_file = None;
     let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
-    let run = runner::in_execution(|| {
+    let run = runner::quietly(|| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             builder.check(move || sink_in.execute(&scenario_in, kind));
         }))
@@ -231,16 +231,18 @@ fn explore_loom(
 #[cfg(not(harness_loom))]
 fn explore_loom(
     scenario: &Arc<Scenario>,
-    _kind: TargetKind,
+    kind: TargetKind,
     _reference: Option<Reference>,
     _capture: Option<usize>,
 ) -> Exploration {
+    elsewhere("loom needs the loom build", scenario, kind)
+}
+
+/// The exploration of a scenario whose explorer this build does not have: stopped, with the
+/// command that runs it where it can run.
+fn elsewhere(why: &str, scenario: &Scenario, kind: TargetKind) -> Exploration {
     Exploration {
-        stopped: Some(format!(
-            "{} is explored by loom, which needs the loom build: {}",
-            scenario.name,
-            command(&scenario.name, None, None)
-        )),
+        stopped: Some(format!("{why}: {}", rerun_command(scenario, kind, None))),
         ..Exploration::default()
     }
 }
@@ -258,7 +260,7 @@ fn explore_dfs(
         scenario.schedule.preemption_bound.of(kind),
         DFS_MAX_EXECUTIONS,
     );
-    let run = runner::in_execution(|| {
+    let run = runner::quietly(|| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             shuttle::Runner::new(scheduler, runner::config(scenario.schedule.max_steps))
                 .run(move || sink_in.execute(&scenario_in, kind))
@@ -280,17 +282,11 @@ fn explore_dfs(
 #[cfg(harness_loom)]
 fn explore_dfs(
     scenario: &Arc<Scenario>,
-    _kind: TargetKind,
+    kind: TargetKind,
     _reference: Option<Reference>,
     _capture: Option<usize>,
 ) -> Exploration {
-    Exploration {
-        stopped: Some(format!(
-            "{} is explored by shuttle's DFS, which needs the normal build: cargo run --release -p harness -- run --scheduler exhaustive {}",
-            scenario.name, scenario.name
-        )),
-        ..Exploration::default()
-    }
+    elsewhere("shuttle's DFS needs the normal build", scenario, kind)
 }
 
 /// Whether this build of the harness runs `explorer`.

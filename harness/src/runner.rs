@@ -78,13 +78,9 @@ pub(crate) fn quiet_panics() {
     });
 }
 
-/// Runs `body` with panic messages silenced, for a panic that is only a report (insta's).
+/// Runs `body` with panic messages silenced (see [`quiet_panics`]): a checker's executions, or
+/// a panic that is only a report (insta's).
 pub fn quietly<R>(body: impl FnOnce() -> R) -> R {
-    in_execution(body)
-}
-
-/// Runs `body` with panic messages silenced (see [`quiet_panics`]).
-pub(crate) fn in_execution<R>(body: impl FnOnce() -> R) -> R {
     quiet_panics();
     IN_EXECUTION.with(|flag| flag.set(true));
     let result = body();
@@ -236,7 +232,7 @@ pub fn execute_with<S: Scheduler + 'static>(
         Arc::clone(&world_slot),
         Arc::clone(&state),
     );
-    let run = in_execution(|| {
+    let run = quietly(|| {
         catch_unwind(AssertUnwindSafe(|| {
             Runner::new(scheduler, config(scenario.schedule.max_steps)).run(move || {
                 let world = World::new(Arc::clone(&scenario_in), sequential);
@@ -374,7 +370,7 @@ pub fn reference_bounded(scenario: &Arc<Scenario>, kind: TargetKind, bound: usiz
     // shared sink below, because `Runner::run` executes them all in one call.
     let sink: Arc<Mutex<Reference>> = Arc::default();
     let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
-    let run = in_execution(|| {
+    let run = quietly(|| {
         catch_unwind(AssertUnwindSafe(|| {
             Runner::new(
                 crate::sched::WholeOps::new(DfsScheduler::new(Some(bound), false)),

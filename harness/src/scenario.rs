@@ -362,8 +362,6 @@ pub enum ExplorerKind {
 }
 
 impl ExplorerKind {
-    pub const NAMES: [&'static str; 2] = ["loom", "shuttle-dfs"];
-
     pub fn as_str(&self) -> &'static str {
         match self {
             ExplorerKind::Loom => "loom",

@@ -112,6 +112,17 @@ fn ids(properties: &[String]) -> BTreeSet<Property> {
         .collect()
 }
 
+/// The properties `target` must violate, and those it may violate (the required ones included).
+fn expected(scenario: &Scenario, target: TargetKind) -> (BTreeSet<Property>, BTreeSet<Property>) {
+    let verdict = verdict_of(scenario, target);
+    let required = ids(&verdict.violates);
+    let allowed = required
+        .union(&ids(&verdict.may_violate))
+        .copied()
+        .collect();
+    (required, allowed)
+}
+
 /// Runs one scenario on every configured target and scheduler, checking its expectations.
 pub fn run_scenario(
     scenario: &Arc<Scenario>,
@@ -120,12 +131,7 @@ pub fn run_scenario(
 ) -> ScenarioReport {
     let mut targets = Vec::new();
     for &target in &options.targets {
-        let verdict = verdict_of(scenario, target);
-        let required = ids(&verdict.violates);
-        let allowed: BTreeSet<Property> = required
-            .union(&ids(&verdict.may_violate))
-            .copied()
-            .collect();
+        let (required, allowed) = expected(scenario, target);
         let reference = if scenario.oracle_opt_out.is_some() {
             Reference::default()
         } else {
@@ -296,12 +302,7 @@ pub fn run_exhaustive(
     capture: Option<usize>,
 ) -> ExhaustiveReport {
     use crate::exhaustive;
-    let verdict = verdict_of(scenario, target);
-    let required = ids(&verdict.violates);
-    let allowed: BTreeSet<Property> = required
-        .union(&ids(&verdict.may_violate))
-        .copied()
-        .collect();
+    let (required, allowed) = expected(scenario, target);
     let reference = exhaustive::reference(scenario, target);
     let mut failures = Vec::new();
     if scenario.oracle_opt_out.is_none() && !reference.as_ref().is_some_and(|r| r.complete) {
