@@ -12,6 +12,7 @@
 //! loom build cannot run shuttle's whole-operation DFS that computes them); `cargo test` keeps
 //! that snapshot equal to a fresh computation.
 
+use crate::invocation::Folders;
 use crate::properties::{Property, Violation};
 use crate::runner::{self, Reference};
 use crate::scenario::{ExplorerKind, Scenario};
@@ -19,7 +20,7 @@ use crate::target::TargetKind;
 use crate::world::{FinalState, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,25 @@ pub struct Exploration {
     pub elapsed: Duration,
 }
 
+/// Which execution of an exploration to print, and the width of its trace's cells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capture {
+    /// The execution's number in the checker's order.
+    pub execution: usize,
+    /// The width of one column of its trace.
+    pub width: usize,
+}
+
+impl Capture {
+    /// Execution `execution`, with the trace at its default width.
+    pub fn new(execution: usize) -> Self {
+        Self {
+            execution,
+            width: crate::trace::DEFAULT_WIDTH,
+        }
+    }
+}
+
 impl Exploration {
     pub fn violated(&self) -> BTreeSet<Property> {
         self.first.keys().copied().collect()
@@ -56,13 +76,14 @@ impl Exploration {
         scenario: &Scenario,
         mut execution: runner::Execution,
         reference: Option<&Reference>,
-        capture: Option<usize>,
+        capture: Option<Capture>,
     ) {
         let number = self.executions;
         if let Some(reference) = reference {
             runner::judge_linearizable(reference, &mut execution);
         }
-        let wants_trace = capture == Some(number)
+        let captured = capture.filter(|capture| capture.execution == number);
+        let wants_trace = captured.is_some()
             || execution
                 .violations
                 .iter()
@@ -74,7 +95,8 @@ impl Exploration {
                     .entry(violation.property)
                     .or_insert_with(|| (number, violation.clone(), trace.clone()));
             }
-            if capture == Some(number) {
+            if let Some(capture) = captured {
+                let trace = crate::trace::render_width(scenario, &execution.log, capture.width);
                 self.captured = Some(describe(&trace, &execution));
             }
         }
@@ -107,7 +129,7 @@ pub fn explore(
     scenario: &Arc<Scenario>,
     kind: TargetKind,
     reference: Option<Reference>,
-    capture: Option<usize>,
+    capture: Option<Capture>,
 ) -> Exploration {
     let started = Instant::now();
     let mut exploration = match scenario.schedule.explorer.of(kind) {
@@ -124,11 +146,11 @@ struct Sink {
     exploration: Mutex<Exploration>,
     world: Mutex<Option<Arc<World>>>,
     reference: Option<Reference>,
-    capture: Option<usize>,
+    capture: Option<Capture>,
 }
 
 impl Sink {
-    fn new(reference: Option<Reference>, capture: Option<usize>) -> Arc<Self> {
+    fn new(reference: Option<Reference>, capture: Option<Capture>) -> Arc<Self> {
         Arc::new(Self {
             exploration: Mutex::default(),
             world: Mutex::default(),
@@ -206,7 +228,7 @@ fn explore_loom(
     scenario: &Arc<Scenario>,
     kind: TargetKind,
     reference: Option<Reference>,
-    capture: Option<usize>,
+    capture: Option<Capture>,
 ) -> Exploration {
     let sink = Sink::new(reference, capture);
     let mut builder = loom::model::Builder::new();
@@ -230,19 +252,19 @@ fn explore_loom(
 
 #[cfg(not(harness_loom))]
 fn explore_loom(
-    scenario: &Arc<Scenario>,
-    kind: TargetKind,
+    _scenario: &Arc<Scenario>,
+    _kind: TargetKind,
     _reference: Option<Reference>,
-    _capture: Option<usize>,
+    _capture: Option<Capture>,
 ) -> Exploration {
-    elsewhere("loom needs the loom build", scenario, kind)
+    elsewhere("loom needs the loom build")
 }
 
-/// The exploration of a scenario whose explorer this build does not have: stopped, with the
-/// command that runs it where it can run.
-fn elsewhere(why: &str, scenario: &Scenario, kind: TargetKind) -> Exploration {
+/// The exploration of a scenario whose explorer this build does not have: stopped, saying why
+/// (the report adds the command that runs it where it can run).
+fn elsewhere(why: &str) -> Exploration {
     Exploration {
-        stopped: Some(format!("{why}: {}", rerun_command(scenario, kind, None))),
+        stopped: Some(why.to_owned()),
         ..Exploration::default()
     }
 }
@@ -252,7 +274,7 @@ fn explore_dfs(
     scenario: &Arc<Scenario>,
     kind: TargetKind,
     reference: Option<Reference>,
-    capture: Option<usize>,
+    capture: Option<Capture>,
 ) -> Exploration {
     let sink = Sink::new(reference, capture);
     let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
@@ -281,12 +303,12 @@ fn explore_dfs(
 
 #[cfg(harness_loom)]
 fn explore_dfs(
-    scenario: &Arc<Scenario>,
-    kind: TargetKind,
+    _scenario: &Arc<Scenario>,
+    _kind: TargetKind,
     _reference: Option<Reference>,
-    _capture: Option<usize>,
+    _capture: Option<Capture>,
 ) -> Exploration {
-    elsewhere("shuttle's DFS needs the normal build", scenario, kind)
+    elsewhere("shuttle's DFS needs the normal build")
 }
 
 /// Whether this build of the harness runs `explorer`.
@@ -295,42 +317,6 @@ pub fn runs_here(explorer: ExplorerKind) -> bool {
         ExplorerKind::Loom => cfg!(harness_loom),
         ExplorerKind::ShuttleDfs => !cfg!(harness_loom),
     }
-}
-
-/// The command that re-runs a loom exploration (of one target, printing one execution's trace
-/// when `execution` is given).
-pub fn command(scenario: &str, target: Option<TargetKind>, execution: Option<usize>) -> String {
-    let mut command = format!("bash ci/exhaustive.sh {scenario}");
-    if let Some(target) = target {
-        let _ = write!(command, " --target {}", target.as_str());
-    }
-    if let Some(execution) = execution {
-        let _ = write!(command, " --execution {execution}");
-    }
-    command
-}
-
-/// The command that re-runs the exploration of `scenario` with its own explorer.
-pub fn rerun_command(scenario: &Scenario, target: TargetKind, execution: Option<usize>) -> String {
-    match scenario.schedule.explorer.of(target) {
-        ExplorerKind::Loom => command(&scenario.name, Some(target), execution),
-        ExplorerKind::ShuttleDfs => {
-            let mut command = format!(
-                "cargo run --release -p harness -- run --scheduler exhaustive {} --target {}",
-                scenario.name,
-                target.as_str()
-            );
-            if let Some(execution) = execution {
-                let _ = write!(command, " --execution {execution}");
-            }
-            command
-        }
-    }
-}
-
-/// The folder of the exhaustive snapshots.
-pub fn snapshot_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/exhaustive")
 }
 
 /// The sets of outcomes per target that a snapshot text lists in blocks headed `--- {block} N`
@@ -381,23 +367,27 @@ pub fn snapshot_name(scenario: &str, target: TargetKind) -> String {
 }
 
 /// The exhaustive outcome set of `scenario` on `target`, from its committed snapshot.
-pub fn committed_outcomes(scenario: &str, target: TargetKind) -> Option<BTreeSet<String>> {
-    let file = format!("{}.snap", snapshot_name(scenario, target));
-    let text = read_snapshot(&snapshot_dir().join(file))?;
+pub fn committed_outcomes(
+    folders: &Folders,
+    scenario: &str,
+    target: TargetKind,
+) -> Option<BTreeSet<String>> {
+    let text = read_snapshot(&folders.exhaustive_snapshot(scenario, target))?;
     parse_outcome_sets(&text, "outcome").remove(target.as_str())
 }
 
 /// The oracle's reference for the exhaustive pass: computed by shuttle's whole-operation DFS in
 /// the normal build; read from the scenario's committed snapshot in the loom build.
-pub fn reference(scenario: &Arc<Scenario>, kind: TargetKind) -> Option<Reference> {
+pub fn reference(
+    folders: &Folders,
+    scenario: &Arc<Scenario>,
+    kind: TargetKind,
+) -> Option<Reference> {
     if scenario.oracle_opt_out.is_some() {
         return None;
     }
     if cfg!(harness_loom) {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("snapshots")
-            .join(format!("{}.snap", scenario.name));
-        let text = read_snapshot(&path)?;
+        let text = read_snapshot(&folders.scenario_snapshot(&scenario.name))?;
         let outcomes = parse_outcome_sets(&text, "sequential outcome").remove(kind.as_str())?;
         Some(Reference {
             outcomes,

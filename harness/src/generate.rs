@@ -13,11 +13,12 @@ use crate::scenario::{
     ScheduleSpec, ThreadSpec, Verdict,
 };
 use crate::sched::execution_seed;
+use crate::suite::{self, RunOptions};
 use crate::target::TargetKind;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 const PROVIDERS: [&str; 3] = ["p0", "p1", "p2"];
@@ -237,7 +238,7 @@ pub fn search(
     cases: u32,
     executions: usize,
     accept: &Accept,
-    rng_seed: u8,
+    rng_seed: u64,
 ) -> Result<(), Box<(Scenario, Found)>> {
     let config = Config {
         cases,
@@ -245,7 +246,7 @@ pub fn search(
         max_shrink_iters: 400,
         ..Config::default()
     };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[rng_seed; 32]);
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &rng_bytes(rng_seed));
     let mut runner = TestRunner::new_with_rng(config, rng);
     // The last failing case proptest tried is the minimal one it returns; keep what it found.
     let last_found: std::sync::Mutex<Option<Found>> = std::sync::Mutex::new(None);
@@ -282,6 +283,17 @@ pub fn search(
     }
 }
 
+/// The generator's RNG seed from `seed`: its low byte repeated (so seeds 0-255 generate the
+/// cases they always have), its other bytes mixed into the first seven. Distinct seeds give
+/// distinct bytes.
+fn rng_bytes(seed: u64) -> [u8; 32] {
+    let mut bytes = [seed as u8; 32];
+    for (byte, high) in bytes.iter_mut().zip(&seed.to_le_bytes()[1..]) {
+        *byte ^= high;
+    }
+    bytes
+}
+
 fn placeholder() -> Scenario {
     let mut runner = TestRunner::deterministic();
     scenario()
@@ -290,9 +302,73 @@ fn placeholder() -> Scenario {
         .expect("the strategy generates")
 }
 
-/// The scenario as a ready file, with how it was found in a leading comment and the found
-/// violation as the expectation for `kind`.
-pub fn to_toml(scenario: &Scenario, kind: TargetKind, found: &Found, how: &str) -> String {
+/// The expectation of the failing case as found, before it is measured: `kind` violates the
+/// property found, the other target holds.
+pub fn found_expect(kind: TargetKind, found: &Found) -> Expect {
+    let violated = Verdict {
+        violates: vec![found.violation.property.id().to_owned()],
+        may_violate: Vec::new(),
+    };
+    match kind {
+        TargetKind::Sdk => Expect {
+            sdk: violated,
+            audited: Verdict::default(),
+        },
+        TargetKind::Audited => Expect {
+            sdk: Verdict::default(),
+            audited: violated,
+        },
+    }
+}
+
+/// The expectation a scenario meets under `options`, measured: it is run on every target with
+/// every property allowed, and each target's verdict lists as `violates` the properties seen
+/// under every scheduler and base seed, and as `may_violate` the others it saw. Running the
+/// scenario with the same options then checks out (the runs are deterministic).
+pub fn measured_expect(scenario: &Scenario, options: &RunOptions) -> Expect {
+    let everything: Vec<String> = Property::ALL.iter().map(|p| p.id().to_owned()).collect();
+    let mut open = scenario.clone();
+    open.expect = Expect {
+        sdk: Verdict {
+            violates: Vec::new(),
+            may_violate: everything.clone(),
+        },
+        audited: Verdict {
+            violates: Vec::new(),
+            may_violate: everything,
+        },
+    };
+    let report = suite::run_scenario(&Arc::new(open), options, |_| {});
+    let mut expect = Expect::default();
+    for target in &report.targets {
+        let mut always: Option<BTreeSet<Property>> = None;
+        let mut seen = BTreeSet::new();
+        for scheduler in &target.schedulers {
+            seen.extend(scheduler.violated.iter().copied());
+            always = Some(match always {
+                None => scheduler.violated_always.clone(),
+                Some(always) => &always & &scheduler.violated_always,
+            });
+        }
+        let always = always.unwrap_or_default();
+        let verdict = Verdict {
+            violates: always.iter().map(|p| p.id().to_owned()).collect(),
+            may_violate: seen
+                .difference(&always)
+                .map(|p| p.id().to_owned())
+                .collect(),
+        };
+        match target.target {
+            TargetKind::Sdk => expect.sdk = verdict,
+            TargetKind::Audited => expect.audited = verdict,
+        }
+    }
+    expect
+}
+
+/// The scenario as a ready file: `comment` (how it was found, how to replay it) as leading
+/// comment lines, the schedule found, and `expect`.
+pub fn to_toml(scenario: &Scenario, found: &Found, expect: &Expect, comment: &str) -> String {
     #[derive(serde::Serialize)]
     struct Out<'a> {
         description: String,
@@ -307,23 +383,22 @@ pub fn to_toml(scenario: &Scenario, kind: TargetKind, found: &Found, how: &str) 
         thread: Vec<BTreeMap<&'static str, &'a [Op]>>,
         expect: BTreeMap<&'static str, toml::Value>,
     }
-    let violated = toml::Value::Table(toml::map::Map::from_iter([(
-        "violates".to_owned(),
-        toml::Value::Array(vec![toml::Value::String(
-            found.violation.property.id().to_owned(),
-        )]),
-    )]));
-    let holds = toml::Value::String("holds".to_owned());
-    let (sdk, audited) = match kind {
-        TargetKind::Sdk => (violated, holds),
-        TargetKind::Audited => (holds, violated),
+    let verdict = |verdict: &Verdict| -> toml::Value {
+        if verdict.holds() {
+            return toml::Value::String("holds".to_owned());
+        }
+        let list = |ids: &[String]| {
+            toml::Value::Array(ids.iter().cloned().map(toml::Value::String).collect())
+        };
+        let mut table = toml::map::Map::new();
+        table.insert("violates".to_owned(), list(&verdict.violates));
+        if !verdict.may_violate.is_empty() {
+            table.insert("may_violate".to_owned(), list(&verdict.may_violate));
+        }
+        toml::Value::Table(table)
     };
     let out = Out {
-        description: format!(
-            "Generated: {} on {}.",
-            found.violation.property,
-            kind.as_str()
-        ),
+        description: format!("Generated: {}.", found.violation.property),
         audit: &scenario.audit,
         hooks: &scenario.hooks,
         handlers: &scenario.handlers,
@@ -349,14 +424,13 @@ pub fn to_toml(scenario: &Scenario, kind: TargetKind, found: &Found, how: &str) 
             .iter()
             .map(|t| BTreeMap::from([("ops", t.ops.as_slice())]))
             .collect(),
-        expect: BTreeMap::from([("audited", audited), ("sdk", sdk)]),
+        expect: BTreeMap::from([
+            ("audited", verdict(&expect.audited)),
+            ("sdk", verdict(&expect.sdk)),
+        ]),
     };
     let body =
         toml::to_string(&out).unwrap_or_else(|error| format!("# could not render: {error}\n"));
-    format!(
-        "# {how}\n# Violation: {}\n# Replay: cargo run --release -p harness -- replay <this file's name> --target {} --scheduler pct --seed {}\n{body}",
-        found.violation,
-        kind.as_str(),
-        found.seed
-    )
+    let comment: String = comment.lines().map(|line| format!("# {line}\n")).collect();
+    format!("{comment}{body}")
 }

@@ -7,6 +7,7 @@
 pub mod audited;
 pub mod exhaustive;
 pub mod generate;
+pub mod invocation;
 pub mod properties;
 pub mod rt;
 pub mod runner;
@@ -16,11 +17,6 @@ pub mod suite;
 pub mod target;
 pub mod trace;
 pub mod world;
-
-/// The folder holding the scenario files, relative to the workspace root.
-pub fn scenarios_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
-}
 
 /// The reference text of the scenario vocabulary, generated from the parser's own definitions:
 /// `harness ops` prints it and a test keeps `scenarios/README.md` in step with it.

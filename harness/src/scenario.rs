@@ -1,7 +1,7 @@
 //! Scenario files: their format, parsing and validation.
 //!
 //! A scenario is data, not Rust: providers with behaviours, named hooks, handlers and clients,
-//! setup operations, two to four threads of operations, operations to run after the threads,
+//! setup operations, one to four threads of operations, operations to run after the threads,
 //! and what is expected of each target. Every error names the file, line and column and what
 //! was expected there. This module reads files; it never runs anything.
 
@@ -326,13 +326,22 @@ pub struct ThreadSpec {
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSpec {
     /// Executions per randomized scheduler.
-    #[serde(default = "ScheduleSpec::default_iterations")]
+    #[serde(
+        default = "ScheduleSpec::default_iterations",
+        deserialize_with = "budget::iterations"
+    )]
     pub iterations: usize,
     /// PCT's bug depth.
-    #[serde(default = "ScheduleSpec::default_pct_depth")]
+    #[serde(
+        default = "ScheduleSpec::default_pct_depth",
+        deserialize_with = "budget::pct_depth"
+    )]
     pub pct_depth: usize,
     /// The step bound of one execution; exceeding it is a reported violation, never a hang.
-    #[serde(default = "ScheduleSpec::default_max_steps")]
+    #[serde(
+        default = "ScheduleSpec::default_max_steps",
+        deserialize_with = "budget::max_steps"
+    )]
     pub max_steps: usize,
     /// The exhaustive pass's preemption bound: every interleaving with at most this many
     /// preemptions is explored.
@@ -347,6 +356,64 @@ pub struct ScheduleSpec {
     /// Why the defaults are changed, when they are.
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+/// The bounds of every budget a scenario file or a flag sets (inclusive): a budget of zero
+/// would pass vacuously, and one past the upper bound would run until killed.
+pub mod budget {
+    use serde::{de, Deserialize, Deserializer};
+    use std::ops::RangeInclusive;
+
+    /// Executions per randomized scheduler and base seed (`iterations`, `--iterations`).
+    pub const ITERATIONS: RangeInclusive<usize> = 1..=1_000_000;
+    /// PCT's bug depth (`pct_depth`).
+    pub const PCT_DEPTH: RangeInclusive<usize> = 1..=16;
+    /// Scheduling steps of one execution (`max_steps`).
+    pub const MAX_STEPS: RangeInclusive<usize> = 1..=10_000_000;
+    /// The exhaustive pass's preemption bound (`preemption_bound`, `--preemption-bound`).
+    pub const PREEMPTION_BOUND: RangeInclusive<usize> = 0..=8;
+
+    /// `value` if it is within `range`, else an error naming the key and the bounds.
+    pub fn check(key: &str, value: u64, range: &RangeInclusive<usize>) -> Result<usize, String> {
+        usize::try_from(value)
+            .ok()
+            .filter(|value| range.contains(value))
+            .ok_or_else(|| {
+                format!(
+                    "`{key}` must be from {} to {}, found {value}",
+                    range.start(),
+                    range.end()
+                )
+            })
+    }
+
+    fn within<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        key: &str,
+        range: &RangeInclusive<usize>,
+    ) -> Result<usize, D::Error> {
+        let value = i64::deserialize(deserializer)?;
+        let value = u64::try_from(value).map_err(|_| {
+            de::Error::custom(format!(
+                "`{key}` must be from {} to {}, found {value}",
+                range.start(),
+                range.end()
+            ))
+        })?;
+        check(key, value, range).map_err(de::Error::custom)
+    }
+
+    pub(super) fn iterations<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+        within(d, "iterations", &ITERATIONS)
+    }
+
+    pub(super) fn pct_depth<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+        within(d, "pct_depth", &PCT_DEPTH)
+    }
+
+    pub(super) fn max_steps<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+        within(d, "max_steps", &MAX_STEPS)
+    }
 }
 
 /// The checker of the exhaustive pass.
@@ -545,7 +612,7 @@ impl<'de> Deserialize<'de> for OneOrMany {
 }
 
 /// Expectations per target.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     pub sdk: Verdict,
@@ -591,18 +658,18 @@ struct RawScenario {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {
     pub file: String,
-    pub line: usize,
-    pub column: usize,
+    /// Line and column (from 1) of the error, when it is in the file's text (not when the file
+    /// cannot be read at all).
+    pub at: Option<(usize, usize)>,
     pub message: String,
 }
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
-        )
+        match self.at {
+            Some((line, column)) => write!(f, "{}:{line}:{column}: {}", self.file, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
     }
 }
 
@@ -619,6 +686,49 @@ fn line_column(source: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The keys that belong at the top of a scenario file, before its first `[table]`.
+const TOP_LEVEL_KEYS: [&str; 10] = [
+    "description",
+    "audit",
+    "setup",
+    "after",
+    "hooks",
+    "handlers",
+    "clients",
+    "providers",
+    "benign",
+    "oracle_opt_out",
+];
+
+/// When a file does not parse, the most common cause: a top-level key written after a
+/// `[table]` header, where TOML reads it as a key of that table. Its offset and a message
+/// saying so, if the file has one.
+fn misplaced_top_level_key(source: &str) -> Option<(usize, String)> {
+    let mut table: Option<&str> = None;
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let text = line.trim();
+        if text.starts_with('[') {
+            table = Some(text.trim_matches(|c| c == '[' || c == ']').trim());
+        } else if let (Some(table), Some((key, value))) = (table, text.split_once('=')) {
+            let key = key.trim();
+            // In these tables keys are names, and a name's value is an inline table.
+            let a_name = matches!(table, "providers" | "clients") && value.trim().starts_with('{');
+            if TOP_LEVEL_KEYS.contains(&key) && !a_name {
+                let column = line.len() - line.trim_start().len();
+                return Some((
+                    offset + column,
+                    format!(
+                        "`{key}` is a top-level key but is written inside the [{table}] table: move it above the first [table] header"
+                    ),
+                ));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// The audit ids a scenario may name.
 pub const AUDIT_IDS: [&str; 16] = [
     "A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "A10", "A11", "A12", "A13", "A14", "A15",
@@ -630,8 +740,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let source = std::fs::read_to_string(path).map_err(|error| ScenarioError {
         file: file.clone(),
-        line: 0,
-        column: 0,
+        at: None,
         message: format!("cannot read: {error}"),
     })?;
     let name = path
@@ -644,18 +753,19 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Parses and validates a scenario from its text; `path` is only used in messages.
 pub fn parse(name: &str, path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let at = |offset: usize, message: String| {
-        let (line, column) = line_column(source, offset);
-        ScenarioError {
-            file: file.clone(),
-            line,
-            column,
-            message,
-        }
+    let at = |offset: usize, message: String| ScenarioError {
+        file: file.clone(),
+        at: Some(line_column(source, offset)),
+        message,
     };
     let raw: RawScenario = toml::from_str(source).map_err(|error| {
-        let offset = error.span().map_or(0, |span| span.start);
-        at(offset, error.message().trim().to_owned())
+        misplaced_top_level_key(source).map_or_else(
+            || {
+                let offset = error.span().map_or(0, |span| span.start);
+                at(offset, error.message().trim().to_owned())
+            },
+            |(offset, message)| at(offset, message),
+        )
     })?;
 
     for audit in &raw.audit {
@@ -674,13 +784,18 @@ pub fn parse(name: &str, path: &Path, source: &str) -> Result<Scenario, Scenario
         return Err(at(
             0,
             format!(
-                "a scenario has one to four [[thread]] tables, found {}",
+                "a scenario has one to four [[thread]] tables (loom models five threads, the main one and background ones included), found {}",
                 raw.thread.len()
             ),
         ));
     }
     if let Some(schedule) = &raw.schedule {
         let spec = schedule.get_ref();
+        for target in crate::target::TargetKind::ALL {
+            let bound = spec.preemption_bound.of(target);
+            budget::check("preemption_bound", bound as u64, &budget::PREEMPTION_BOUND)
+                .map_err(|message| at(schedule.span().start, message))?;
+        }
         let defaults = ScheduleSpec {
             reason: spec.reason.clone(),
             ..ScheduleSpec::default()

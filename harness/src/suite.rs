@@ -2,6 +2,7 @@
 //! target, batches per scheduler and base seed, the detection iteration of each expected
 //! violation, every failure with the one command that replays it, and the canonical snapshot.
 
+use crate::invocation::Invocation;
 use crate::properties::Property;
 use crate::runner::{self, Batch, Reference};
 use crate::scenario::{Scenario, Verdict};
@@ -26,10 +27,14 @@ pub struct RunOptions {
     /// Whether a scenario without an exhaustive snapshot fails (it does in the suite; a
     /// scenario file just generated has none yet).
     pub require_exhaustive: bool,
+    /// Where the snapshots are, and how printed commands start the harness.
+    pub invocation: Invocation,
 }
 
-impl Default for RunOptions {
-    fn default() -> Self {
+impl RunOptions {
+    /// The main job's configuration: every target and scheduler, 20 base seeds, each
+    /// scenario's own iteration count, the exhaustive snapshot required.
+    pub fn new(invocation: Invocation) -> Self {
         Self {
             targets: TargetKind::ALL.to_vec(),
             schedulers: SchedulerKind::ALL.to_vec(),
@@ -37,8 +42,19 @@ impl Default for RunOptions {
             seed: None,
             detection_seeds: 20,
             require_exhaustive: true,
+            invocation,
         }
     }
+}
+
+/// What a run reports to its progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tick {
+    /// One execution ran.
+    Ran,
+    /// A batch stopped early (every expected violation found): this many budgeted executions
+    /// will not run.
+    Skipped(usize),
 }
 
 /// The results of one scheduler on one target, over its base seeds.
@@ -49,7 +65,10 @@ pub struct SchedulerReport {
     /// Per base seed, the iteration at which every expected property had been seen (`None` if
     /// not within budget).
     pub detections: Vec<(u64, Option<usize>)>,
+    /// The properties violated under any base seed.
     pub violated: BTreeSet<Property>,
+    /// The properties violated under every base seed.
+    pub violated_always: BTreeSet<Property>,
 }
 
 impl SchedulerReport {
@@ -69,7 +88,11 @@ pub struct TargetReport {
     pub target: TargetKind,
     pub reference: Reference,
     pub schedulers: Vec<SchedulerReport>,
+    /// One line per failed expectation (property and scheduler), with how many base seeds it
+    /// failed under and the first replay command.
     pub failures: Vec<String>,
+    /// Every failure, one per base seed (what `--verbose` prints).
+    pub every_failure: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -82,20 +105,6 @@ impl ScenarioReport {
     pub fn passed(&self) -> bool {
         self.targets.iter().all(|target| target.failures.is_empty())
     }
-}
-
-/// The command that replays one execution.
-pub fn replay_command(
-    scenario: &str,
-    target: TargetKind,
-    scheduler: SchedulerKind,
-    seed: u64,
-) -> String {
-    format!(
-        "cargo run --release -p harness -- replay {scenario} --target {} --scheduler {} --seed {seed}",
-        target.as_str(),
-        scheduler.as_str()
-    )
 }
 
 fn verdict_of(scenario: &Scenario, target: TargetKind) -> &Verdict {
@@ -127,117 +136,199 @@ fn expected(scenario: &Scenario, target: TargetKind) -> (BTreeSet<Property>, BTr
 pub fn run_scenario(
     scenario: &Arc<Scenario>,
     options: &RunOptions,
-    mut progress: impl FnMut(),
+    mut progress: impl FnMut(Tick),
 ) -> ScenarioReport {
-    let mut targets = Vec::new();
-    for &target in &options.targets {
-        let (required, allowed) = expected(scenario, target);
-        let reference = if scenario.oracle_opt_out.is_some() {
-            Reference::default()
-        } else {
-            runner::reference(scenario, target)
-        };
-        let judge = reference.complete.then_some(&reference);
-        let exhaustive = crate::exhaustive::committed_outcomes(&scenario.name, target);
-        let iterations = options.iterations.unwrap_or(scenario.schedule.iterations);
-        // Every expectation is checked under every base seed: an expected violation must be found
-        // under each, and "holds" must hold under each.
-        let seeds: Vec<u64> = match options.seed {
-            Some(seed) => vec![seed],
-            None => (1..=options.detection_seeds).collect(),
-        };
-        let mut failures = Vec::new();
-        let mut schedulers = Vec::new();
-        // PCT's step estimate, from one deterministic calibration run per target.
-        let estimated_steps = if options.schedulers.contains(&SchedulerKind::Pct) {
-            runner::calibrate_pct(scenario, target)
-        } else {
-            0
-        };
-        for &scheduler in &options.schedulers {
-            let mut report = SchedulerReport {
-                scheduler,
-                executions: 0,
-                detections: Vec::new(),
-                violated: BTreeSet::new(),
-            };
-            for &seed in &seeds {
-                let batch: Batch = runner::run_batch(
-                    scenario,
-                    target,
-                    scheduler,
-                    seed,
-                    iterations,
-                    estimated_steps,
-                    runner::Judges {
-                        reference: judge,
-                        exhaustive: exhaustive.as_ref(),
-                    },
-                    &required,
-                    &mut progress,
-                );
-                report.executions += batch.executions;
-                let detection = (!required.is_empty()
-                    && required.iter().all(|p| batch.first.contains_key(p)))
-                .then(|| required.iter().map(|p| batch.first[p].0).max().unwrap_or(0));
-                report.detections.push((seed, detection));
-                for (property, (iteration, exec_seed, violation)) in &batch.first {
-                    report.violated.insert(*property);
-                    if !allowed.contains(property) {
-                        failures.push(format!(
-                            "{} on {}: unexpected {} under {} (base seed {seed}, iteration {iteration}): {}\n  replay: {}",
-                            scenario.name,
-                            target.as_str(),
-                            property,
-                            scheduler.as_str(),
-                            violation.detail,
-                            replay_command(&scenario.name, target, scheduler, *exec_seed)
-                        ));
-                    }
-                }
-                for property in &required {
-                    if !batch.first.contains_key(property) {
-                        failures.push(format!(
-                            "{} on {}: expected {} not found under {} with base seed {seed} within {iterations} executions",
-                            scenario.name,
-                            target.as_str(),
-                            property,
-                            scheduler.as_str()
-                        ));
-                    }
-                }
-            }
-            schedulers.push(report);
-        }
-        if exhaustive.is_none() && options.require_exhaustive {
-            failures.push(format!(
-                "{} on {}: no exhaustive outcome set to check the randomized outcomes against (snapshots/exhaustive/{}.snap); run `cargo run --release -p harness -- run --scheduler exhaustive {}` and review it with `cargo insta review`",
-                scenario.name,
-                target.as_str(),
-                scenario.name,
-                scenario.name
-            ));
-        }
-        if !reference.complete && scenario.oracle_opt_out.is_none() {
-            failures.push(format!(
-                "{} on {}: the oracle's sequential exploration did not complete ({} explored, {} failed)",
-                scenario.name,
-                target.as_str(),
-                reference.explored,
-                reference.blocked
-            ));
-        }
-        targets.push(TargetReport {
-            target,
-            reference,
-            schedulers,
-            failures,
-        });
-    }
+    let targets = options
+        .targets
+        .iter()
+        .map(|&target| run_target(scenario, target, options, &mut progress))
+        .collect();
     ScenarioReport {
         scenario: Arc::clone(scenario),
         targets,
     }
+}
+
+/// The failures of one property under one scheduler, over the base seeds.
+#[derive(Default)]
+struct Misses {
+    /// Base seeds where an unexpected violation was seen, with the first one's details.
+    unexpected: Vec<(u64, usize, u64, String)>,
+    /// Base seeds where an expected violation was not seen.
+    not_found: Vec<u64>,
+}
+
+fn run_target(
+    scenario: &Arc<Scenario>,
+    target: TargetKind,
+    options: &RunOptions,
+    progress: &mut impl FnMut(Tick),
+) -> TargetReport {
+    let name = &scenario.name;
+    let on = target.as_str();
+    let (required, allowed) = expected(scenario, target);
+    let reference = if scenario.oracle_opt_out.is_some() {
+        Reference::default()
+    } else {
+        runner::reference(scenario, target)
+    };
+    let judge = reference.complete.then_some(&reference);
+    let folders = &options.invocation.folders;
+    let exhaustive = crate::exhaustive::committed_outcomes(folders, name, target);
+    let iterations = options.iterations.unwrap_or(scenario.schedule.iterations);
+    // Every expectation is checked under every base seed: an expected violation must be found
+    // under each, and "holds" must hold under each.
+    let seeds = base_seeds(options);
+    let mut every_failure = Vec::new();
+    let mut misses: std::collections::BTreeMap<(Property, SchedulerKind), Misses> =
+        Default::default();
+    let mut schedulers = Vec::new();
+    // PCT's step estimate, from one deterministic calibration run per target.
+    let estimated_steps = if options.schedulers.contains(&SchedulerKind::Pct) {
+        runner::calibrate_pct(scenario, target)
+    } else {
+        0
+    };
+    for &scheduler in &options.schedulers {
+        let mut report = SchedulerReport {
+            scheduler,
+            executions: 0,
+            detections: Vec::new(),
+            violated: BTreeSet::new(),
+            violated_always: BTreeSet::new(),
+        };
+        for (index, &seed) in seeds.iter().enumerate() {
+            let batch: Batch = runner::run_batch(
+                scenario,
+                target,
+                scheduler,
+                seed,
+                iterations,
+                estimated_steps,
+                runner::Judges {
+                    reference: judge,
+                    exhaustive: exhaustive.as_ref(),
+                },
+                &required,
+                || progress(Tick::Ran),
+            );
+            if batch.executions < iterations {
+                progress(Tick::Skipped(iterations - batch.executions));
+            }
+            report.executions += batch.executions;
+            let detection = (!required.is_empty()
+                && required.iter().all(|p| batch.first.contains_key(p)))
+            .then(|| required.iter().map(|p| batch.first[p].0).max().unwrap_or(0));
+            report.detections.push((seed, detection));
+            let violated = batch.violated();
+            report.violated_always = if index == 0 {
+                violated.clone()
+            } else {
+                &report.violated_always & &violated
+            };
+            report.violated.extend(violated);
+            for (property, (iteration, exec_seed, violation)) in &batch.first {
+                if !allowed.contains(property) {
+                    every_failure.push(format!(
+                        "{name} on {on}: unexpected {property} under {} (base seed {seed}, iteration {iteration}): {}\n  replay: {}",
+                        scheduler.as_str(),
+                        violation.detail,
+                        options.invocation.replay(name, target, scheduler, *exec_seed)
+                    ));
+                    misses
+                        .entry((*property, scheduler))
+                        .or_default()
+                        .unexpected
+                        .push((seed, *iteration, *exec_seed, violation.detail.clone()));
+                }
+            }
+            for property in &required {
+                if !batch.first.contains_key(property) {
+                    every_failure.push(format!(
+                        "{name} on {on}: expected {property} not found under {} with base seed {seed} within {iterations} executions",
+                        scheduler.as_str()
+                    ));
+                    misses
+                        .entry((*property, scheduler))
+                        .or_default()
+                        .not_found
+                        .push(seed);
+                }
+            }
+        }
+        schedulers.push(report);
+    }
+    let mut failures = Vec::new();
+    for ((property, scheduler), miss) in &misses {
+        let under = scheduler.as_str();
+        if let Some((seed, iteration, exec_seed, detail)) = miss.unexpected.first() {
+            failures.push(format!(
+                "{name} on {on}: unexpected {property} under {under} with {} (first: base seed {seed}, iteration {iteration}): {detail}\n  replay: {}",
+                seed_count(miss.unexpected.len(), seeds.len()),
+                options.invocation.replay(name, target, *scheduler, *exec_seed)
+            ));
+        }
+        if !miss.not_found.is_empty() {
+            failures.push(format!(
+                "{name} on {on}: expected {property} not found under {under} with {} ({}) within {iterations} executions each",
+                seed_count(miss.not_found.len(), seeds.len()),
+                seed_list(&miss.not_found)
+            ));
+        }
+    }
+    let mut general = Vec::new();
+    if exhaustive.is_none() && options.require_exhaustive {
+        general.push(format!(
+            "{name} on {on}: no exhaustive outcome set to check the randomized outcomes against ({} is missing); run `{}` and review it with `cargo insta review`",
+            folders.exhaustive_snapshot(name, target).display(),
+            options.invocation.exhaustive(name, Some(target), None)
+        ));
+    }
+    if !reference.complete && scenario.oracle_opt_out.is_none() {
+        general.push(format!(
+            "{name} on {on}: the oracle's sequential exploration did not complete ({} explored, {} failed)",
+            reference.explored, reference.blocked
+        ));
+    }
+    failures.extend(general.iter().cloned());
+    every_failure.extend(general);
+    TargetReport {
+        target,
+        reference,
+        schedulers,
+        failures,
+        every_failure,
+    }
+}
+
+/// The base seeds a run checks every expectation under.
+pub fn base_seeds(options: &RunOptions) -> Vec<u64> {
+    match options.seed {
+        Some(seed) => vec![seed],
+        None => (1..=options.detection_seeds).collect(),
+    }
+}
+
+fn seed_count(count: usize, of: usize) -> String {
+    if count == 1 && of == 1 {
+        "its base seed".to_owned()
+    } else {
+        format!("{count} of {of} base seeds")
+    }
+}
+
+fn seed_list(seeds: &[u64]) -> String {
+    let shown: Vec<String> = seeds.iter().take(8).map(u64::to_string).collect();
+    let more = seeds.len().saturating_sub(shown.len());
+    let mut list = format!(
+        "base seed{} {}",
+        if seeds.len() == 1 { "" } else { "s" },
+        shown.join(", ")
+    );
+    if more > 0 {
+        list.push_str(&format!(" and {more} more"));
+    }
+    list
 }
 
 /// The canonical snapshot of a scenario: its expectation-checked verdicts and, per target, the
@@ -299,17 +390,19 @@ pub struct ExhaustiveReport {
 pub fn run_exhaustive(
     scenario: &Arc<Scenario>,
     target: TargetKind,
-    capture: Option<usize>,
+    capture: Option<crate::exhaustive::Capture>,
+    invocation: &Invocation,
 ) -> ExhaustiveReport {
     use crate::exhaustive;
     let (required, allowed) = expected(scenario, target);
-    let reference = exhaustive::reference(scenario, target);
+    let reference = exhaustive::reference(&invocation.folders, scenario, target);
     let mut failures = Vec::new();
     if scenario.oracle_opt_out.is_none() && !reference.as_ref().is_some_and(|r| r.complete) {
         failures.push(format!(
-            "{} on {}: no complete set of sequential outcomes to judge linearizability by (the scenario's snapshot is missing or its sequential exploration did not complete; run `cargo test -p harness --test scenarios` and review with `cargo insta review`)",
+            "{} on {}: no complete set of sequential outcomes to judge linearizability by ({} is missing or its sequential exploration did not complete; run `cargo test -p harness --test scenarios` and review with `cargo insta review`)",
             scenario.name,
-            target.as_str()
+            target.as_str(),
+            invocation.folders.scenario_snapshot(&scenario.name).display()
         ));
     }
     let exploration = exhaustive::explore(scenario, target, reference, capture);
@@ -319,7 +412,7 @@ pub fn run_exhaustive(
             scenario.name,
             target.as_str(),
             exploration.executions,
-            exhaustive::rerun_command(scenario, target, None)
+            invocation.exhaustive(&scenario.name, Some(target), None)
         ));
     }
     for (property, (number, violation, trace)) in &exploration.first {
@@ -329,7 +422,7 @@ pub fn run_exhaustive(
                 scenario.name,
                 target.as_str(),
                 violation.detail,
-                exhaustive::rerun_command(scenario, target, Some(*number))
+                invocation.exhaustive(&scenario.name, Some(target), Some(*number))
             ));
         }
     }

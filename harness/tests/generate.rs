@@ -28,10 +28,11 @@ fn generated_scenarios_hold_on_the_sdk() {
     ) {
         let (scenario, found) = *found;
         let how = "found by generated_scenarios_hold_on_the_sdk";
+        let expect = generate::found_expect(TargetKind::Sdk, &found);
         panic!(
             "{}\n{}",
             found.violation,
-            generate::to_toml(&scenario, TargetKind::Sdk, &found, how)
+            generate::to_toml(&scenario, &found, &expect, how)
         );
     }
 }
@@ -46,7 +47,7 @@ fn has(scenario: &Scenario, wanted: fn(&Op) -> bool) -> bool {
 
 /// Finds a race on the audited model, then checks the minimal case: at most six operations,
 /// and its file parses and replays the same property under the printed seed.
-fn rediscover(accept: &Accept, rng_seed: u8) -> Violation {
+fn rediscover(accept: &Accept, rng_seed: u64) -> Violation {
     let (minimal, found) = match generate::search(TargetKind::Audited, 400, 30, accept, rng_seed) {
         Ok(()) => panic!("the generator did not find the race"),
         Err(found) => *found,
@@ -64,7 +65,12 @@ fn rediscover(accept: &Accept, rng_seed: u8) -> Violation {
     let path = folder.join("found.toml");
     std::fs::write(
         &path,
-        generate::to_toml(&minimal, TargetKind::Audited, &found, "rediscovery test"),
+        generate::to_toml(
+            &minimal,
+            &found,
+            &generate::found_expect(TargetKind::Audited, &found),
+            "rediscovery test",
+        ),
     )
     .expect("write");
     let parsed = Arc::new(scenario::load(&path).expect("the written scenario parses"));

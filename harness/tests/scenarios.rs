@@ -7,7 +7,8 @@
 //! DFS is cross-checked against loom's outcome sets on small scenarios, and a failing
 //! exhaustive exploration reports a command and a trace that reproduce it.
 
-use harness::exhaustive;
+use harness::exhaustive::{self, Capture};
+use harness::invocation::Invocation;
 use harness::properties::Property;
 use harness::runner::{self, Reference, Schedule};
 use harness::scenario::{self, ExplorerKind, PerTarget, Scenario};
@@ -21,6 +22,11 @@ use std::sync::Arc;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The workspace's folders, and the commands its failures print.
+fn invocation() -> Invocation {
+    Invocation::in_workspace(&workspace())
 }
 
 fn snapshot_settings() -> insta::Settings {
@@ -43,11 +49,9 @@ fn detection_seeds() -> u64 {
 
 fn check_scenario(path: &Path) -> Result<(), Failed> {
     let scenario = Arc::new(scenario::load(path).map_err(|error| error.to_string())?);
-    let options = RunOptions {
-        detection_seeds: detection_seeds(),
-        ..RunOptions::default()
-    };
-    let report = suite::run_scenario(&scenario, &options, || {});
+    let mut options = RunOptions::new(invocation());
+    options.detection_seeds = detection_seeds();
+    let report = suite::run_scenario(&scenario, &options, |_| {});
     let snapshot = suite::snapshot(&report);
     let compared = std::panic::catch_unwind(|| {
         snapshot_settings().bind(|| insta::assert_snapshot!(scenario.name.clone(), snapshot));
@@ -240,17 +244,18 @@ fn with_explorer(path: &Path, explorer: ExplorerKind) -> Result<Arc<Scenario>, F
 fn check_cross(path: &Path) -> Result<(), Failed> {
     let scenario = with_explorer(path, ExplorerKind::ShuttleDfs)?;
     for target in TargetKind::ALL {
-        let report = suite::run_exhaustive(&scenario, target, None);
+        let report = suite::run_exhaustive(&scenario, target, None, &invocation());
         if !report.failures.is_empty() {
             return Err(report.failures.join("\n").into());
         }
-        let loom = exhaustive::committed_outcomes(&scenario.name, target).ok_or_else(|| {
-            format!(
-                "{} on {}: no exhaustive snapshot",
-                scenario.name,
-                target.as_str()
-            )
-        })?;
+        let loom = exhaustive::committed_outcomes(&invocation().folders, &scenario.name, target)
+            .ok_or_else(|| {
+                format!(
+                    "{} on {}: no exhaustive snapshot",
+                    scenario.name,
+                    target.as_str()
+                )
+            })?;
         let dfs: BTreeSet<String> = report.exploration.outcomes.keys().cloned().collect();
         if dfs != loom {
             return Err(format!(
@@ -276,7 +281,7 @@ fn check_exhaustive_failure_report() -> Result<(), Failed> {
     let mut scenario = Scenario::clone(with_explorer(&path, ExplorerKind::ShuttleDfs)?.as_ref());
     scenario.expect.audited = Default::default();
     let scenario = Arc::new(scenario);
-    let report = suite::run_exhaustive(&scenario, TargetKind::Audited, None);
+    let report = suite::run_exhaustive(&scenario, TargetKind::Audited, None, &invocation());
     let failure = report
         .failures
         .iter()
@@ -287,7 +292,12 @@ fn check_exhaustive_failure_report() -> Result<(), Failed> {
     if !failure.contains(&command) || !failure.contains("step  main") {
         return Err(format!("the report lacks the re-run command or the trace:\n{failure}").into());
     }
-    let again = suite::run_exhaustive(&scenario, TargetKind::Audited, Some(*number));
+    let again = suite::run_exhaustive(
+        &scenario,
+        TargetKind::Audited,
+        Some(Capture::new(*number)),
+        &invocation(),
+    );
     match again.exploration.captured {
         Some(captured) if captured.starts_with(trace.as_str()) => Ok(()),
         _ => Err(format!("execution {number} did not replay to the same trace").into()),

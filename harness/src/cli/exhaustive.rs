@@ -4,7 +4,9 @@
 //! expectations of the scenarios it explores and compares their outcome sets with the committed
 //! exhaustive snapshots.
 
-use harness::exhaustive;
+use super::Outcome;
+use harness::exhaustive::{self, Capture};
+use harness::invocation::{quote, Invocation};
 use harness::properties::Property;
 use harness::scenario::{ExplorerKind, PerTarget, Scenario};
 use harness::suite::{self, ExhaustiveReport};
@@ -22,11 +24,29 @@ pub struct Explore {
     pub preemption_bound: Option<usize>,
     /// Overrides every scenario's explorer.
     pub explorer: Option<ExplorerKind>,
+    /// The width of the printed execution's trace columns.
+    pub width: Option<usize>,
 }
 
 /// Runs the exhaustive pass over the scenarios named (all when none is).
-pub fn run(folder: &Path, names: &[String], explore: &Explore) -> Result<bool, String> {
-    let mut scenarios = crate::load_all(folder, names)?;
+pub fn run(invocation: &Invocation, names: &[String], explore: &Explore) -> Outcome {
+    let loaded = super::load(invocation, names);
+    // The loom build is started with the same names: its own report of bad input would repeat
+    // this one.
+    let input = if cfg!(harness_loom) {
+        Outcome::of(loaded.errors.is_empty())
+    } else {
+        loaded.report_errors()
+    };
+    let passed = explore_all(invocation, explore, loaded.scenarios);
+    Outcome::of(passed).and(input)
+}
+
+fn explore_all(
+    invocation: &Invocation,
+    explore: &Explore,
+    mut scenarios: Vec<Arc<Scenario>>,
+) -> bool {
     for scenario in &mut scenarios {
         let mut changed = Scenario::clone(scenario);
         if let Some(bound) = explore.preemption_bound {
@@ -65,13 +85,14 @@ pub fn run(folder: &Path, names: &[String], explore: &Explore) -> Result<bool, S
                 );
             }
         } else {
-            let mut names: Vec<String> = elsewhere.iter().map(|(s, _)| s.name.clone()).collect();
-            names.dedup();
-            passed &= run_loom_build(folder, &names, explore)?;
+            let mut loom_names: Vec<String> =
+                elsewhere.iter().map(|(s, _)| s.name.clone()).collect();
+            loom_names.dedup();
+            passed &= run_loom_build(invocation, &loom_names, explore);
         }
     }
     if here.is_empty() {
-        return Ok(passed);
+        return passed;
     }
     let started = Instant::now();
     println!(
@@ -84,7 +105,11 @@ pub fn run(folder: &Path, names: &[String], explore: &Explore) -> Result<bool, S
         && explore.explorer.is_none();
     let mut reports = Vec::new();
     for (scenario, target) in &here {
-        let report = suite::run_exhaustive(scenario, *target, explore.execution);
+        let capture = explore.execution.map(|execution| Capture {
+            execution,
+            width: super::trace_width(explore.width, harness::trace::columns(scenario)),
+        });
+        let report = suite::run_exhaustive(scenario, *target, capture, invocation);
         let exploration = &report.exploration;
         println!(
             "  {:<36} {:<8} {:>9} executions {:>4} outcomes {:>8.1}s {}",
@@ -111,13 +136,16 @@ pub fn run(folder: &Path, names: &[String], explore: &Explore) -> Result<bool, S
             print!("{captured}");
             println!();
         }
-        if compare && !matches_snapshot(&report) {
+        if compare && !matches_snapshot(invocation, &report) {
             passed = false;
             println!(
-                "FAIL {} on {}: the exhaustive outcome set differs from snapshots/exhaustive/{}.snap (review with `cargo insta review`)",
+                "FAIL {} on {}: the exhaustive outcome set differs from {}, or that file is missing (review with `cargo insta review`)",
                 scenario.name,
                 target.as_str(),
-                exhaustive::snapshot_name(&scenario.name, *target)
+                invocation
+                    .folders
+                    .exhaustive_snapshot(&scenario.name, *target)
+                    .display()
             );
         }
         reports.push(report);
@@ -136,16 +164,16 @@ pub fn run(folder: &Path, names: &[String], explore: &Explore) -> Result<bool, S
         reports.len() - failed,
         started.elapsed().as_secs_f64()
     );
-    Ok(passed)
+    passed
 }
 
 /// Compares the report's outcome set with the committed exhaustive snapshot (insta writes a
 /// `.snap.new` to review where they differ, except under CI).
-fn matches_snapshot(report: &ExhaustiveReport) -> bool {
+fn matches_snapshot(invocation: &Invocation, report: &ExhaustiveReport) -> bool {
     let text = suite::exhaustive_snapshot(report);
     let name = exhaustive::snapshot_name(&report.scenario.name, report.target);
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(exhaustive::snapshot_dir());
+    settings.set_snapshot_path(invocation.folders.exhaustive());
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     // insta prints the difference itself; its panic is only how it reports a mismatch.
@@ -192,14 +220,17 @@ fn print_table(reports: &[ExhaustiveReport]) {
 }
 
 /// Runs the loom explorations in the loom build of this command, in its own target directory,
-/// exactly as `ci/exhaustive.sh` does.
-fn run_loom_build(folder: &Path, names: &[String], explore: &Explore) -> Result<bool, String> {
+/// exactly as `ci/exhaustive.sh` does, with this run's folders and program (its printed commands
+/// are this run's).
+fn run_loom_build(invocation: &Invocation, names: &[String], explore: &Explore) -> bool {
+    // The loom build compiles the harness's own sources: those of the workspace it was built in.
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let rustflags = match std::env::var("RUSTFLAGS") {
         Ok(flags) if !flags.trim().is_empty() => format!("{flags} --cfg harness_loom"),
         _ => "--cfg harness_loom".to_owned(),
     };
+    let folders = &invocation.folders;
     let mut command = std::process::Command::new(cargo);
     command
         .env("RUSTFLAGS", rustflags)
@@ -214,7 +245,11 @@ fn run_loom_build(folder: &Path, names: &[String], explore: &Explore) -> Result<
         .arg(workspace.join("target/loom"))
         .arg("--")
         .arg("--scenarios")
-        .arg(folder)
+        .arg(&folders.scenarios)
+        .arg("--snapshots")
+        .arg(&folders.snapshots)
+        .arg("--invoked-as")
+        .arg(invocation.command("").trim_end())
         .args(["run", "--scheduler", "exhaustive"])
         .args(names);
     if let [target] = explore.targets.as_slice() {
@@ -229,9 +264,18 @@ fn run_loom_build(folder: &Path, names: &[String], explore: &Explore) -> Result<
     if let Some(explorer) = explore.explorer {
         command.args(["--explorer", explorer.as_str()]);
     }
-    println!("loom explorations run in the loom build (as `bash ci/exhaustive.sh` does):");
-    let status = command
-        .status()
-        .map_err(|error| format!("cannot run cargo for the loom build: {error}"))?;
-    Ok(status.success())
+    if let Some(width) = explore.width {
+        command.args(["--width", &width.to_string()]);
+    }
+    println!(
+        "loom explorations run in the loom build ({}):",
+        quote(&workspace.join("target/loom"))
+    );
+    match command.status() {
+        Ok(status) => status.success(),
+        Err(error) => {
+            eprintln!("error: cannot run cargo for the loom build: {error}");
+            false
+        }
+    }
 }

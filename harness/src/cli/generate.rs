@@ -1,0 +1,119 @@
+//! `harness generate`: generated scenarios under PCT and the oracle; the minimal failing case
+//! is written as a scenario file whose expectations were measured, so that it runs as written.
+
+use super::Outcome;
+use harness::generate;
+use harness::invocation::{Folders, Invocation};
+use harness::properties::Property;
+use harness::sched::SchedulerKind;
+use harness::suite::RunOptions;
+use harness::target::TargetKind;
+use std::path::Path;
+use std::time::Instant;
+
+/// What to search.
+pub struct Search {
+    pub target: TargetKind,
+    pub cases: u32,
+    pub executions: usize,
+    pub property: Option<String>,
+    pub seed: u64,
+    /// The base seeds the found case's expectations are measured over.
+    pub detection_seeds: u64,
+}
+
+/// Searches, and writes the minimal failing case to `out`.
+pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome {
+    let wanted = match &search.property {
+        Some(id) => match Property::from_id(id) {
+            Some(property) => vec![property],
+            None => {
+                return Outcome::bad_input(format!(
+                    "unknown property `{id}`, expected one of {}",
+                    Property::ids().join(", ")
+                ))
+            }
+        },
+        None => Vec::new(),
+    };
+    let target = search.target;
+    let started = Instant::now();
+    let result = generate::search(
+        target,
+        search.cases,
+        search.executions,
+        &*generate::any_of(wanted),
+        search.seed,
+    );
+    let Err(found) = result else {
+        println!(
+            "generate: {} generated scenarios on {} held ({} PCT executions each) in {:.1}s",
+            search.cases,
+            target.as_str(),
+            search.executions,
+            started.elapsed().as_secs_f64()
+        );
+        return Outcome::Passed;
+    };
+    let (scenario, found) = *found;
+    if let Err(error) = std::fs::create_dir_all(out) {
+        return Outcome::bad_input(format!("{}: {error}", out.display()));
+    }
+    let name = format!(
+        "found_{}_{}_{}",
+        target.as_str(),
+        found.violation.property.id().replace('-', "_"),
+        found.seed
+    );
+    let path = out.join(format!("{name}.toml"));
+    // The file's own folder is its scenario folder; its snapshots go beside it.
+    let written = invocation.with_folders(Folders::beside(super::absolute(out)));
+    println!(
+        "generate: found {} on {}; measuring the expectations of the minimal case",
+        found.violation,
+        target.as_str()
+    );
+    let mut options = RunOptions::new(written.clone());
+    options.require_exhaustive = false;
+    options.detection_seeds = search.detection_seeds;
+    // Measured on the scenario as its file reads back (with the schedule found).
+    let draft = generate::to_toml(
+        &scenario,
+        &found,
+        &generate::found_expect(target, &found),
+        "",
+    );
+    let scenario = match harness::scenario::parse(&name, &path, &draft) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            return Outcome::bad_input(format!("the generated case does not read back: {error}"))
+        }
+    };
+    let expect = generate::measured_expect(&scenario, &options);
+    let comment = format!(
+        "{name}: found by `{}`,\nshrunk by proptest to {} operations.\nViolation: {}\nExpectations measured over {} base seeds of {} executions per scheduler.\nReplay: {}",
+        invocation.command(&format!(
+            "generate --target {} --cases {} --executions {} --seed {}{} --out {}",
+            target.as_str(),
+            search.cases,
+            search.executions,
+            search.seed,
+            search
+                .property
+                .as_ref()
+                .map_or_else(String::new, |id| format!(" --property {id}")),
+            harness::invocation::quote(&super::absolute(out))
+        )),
+        generate::op_count(&scenario),
+        found.violation,
+        options.detection_seeds,
+        scenario.schedule.iterations,
+        written.replay(&name, target, SchedulerKind::Pct, found.seed)
+    );
+    let text = generate::to_toml(&scenario, &found, &expect, &comment);
+    if let Err(error) = std::fs::write(&path, text) {
+        return Outcome::bad_input(format!("{}: {error}", path.display()));
+    }
+    println!("generate: minimal case written to {}", path.display());
+    Outcome::Failed
+}

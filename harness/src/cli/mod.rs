@@ -1,0 +1,282 @@
+//! The command's subcommands, and what they share: finding scenarios by name, reporting bad
+//! files, and the exit status.
+
+pub mod exhaustive;
+pub mod generate;
+pub mod run;
+
+use harness::invocation::Invocation;
+use harness::runner::{self, Schedule};
+use harness::scenario::{self, Scenario};
+use harness::sched::SchedulerKind;
+use harness::target::TargetKind;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// How a command ended; the exit status is documented in `--help`.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Every check held as expected (exit 0).
+    Passed,
+    /// A check failed (exit 1); the report says which.
+    Failed,
+    /// The input was bad (exit 2): the messages say what, or were printed already.
+    BadInput(Vec<String>),
+}
+
+impl Outcome {
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::BadInput(vec![message.into()])
+    }
+
+    /// `Passed` or `Failed`.
+    pub fn of(passed: bool) -> Self {
+        if passed {
+            Self::Passed
+        } else {
+            Self::Failed
+        }
+    }
+
+    /// The worse of two outcomes (bad input over failure over a pass), messages kept.
+    pub fn and(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::BadInput(mut a), Self::BadInput(b)) => {
+                a.extend(b);
+                Self::BadInput(a)
+            }
+            (bad @ Self::BadInput(_), _) | (_, bad @ Self::BadInput(_)) => bad,
+            (Self::Failed, _) | (_, Self::Failed) => Self::Failed,
+            _ => Self::Passed,
+        }
+    }
+
+    pub fn exit(self) -> ExitCode {
+        match self {
+            Self::Passed => ExitCode::SUCCESS,
+            Self::Failed => ExitCode::FAILURE,
+            Self::BadInput(messages) => {
+                for message in messages {
+                    eprintln!("error: {message}");
+                }
+                ExitCode::from(2)
+            }
+        }
+    }
+}
+
+/// The scenarios a command asked for, and what could not be loaded.
+pub struct Loaded {
+    pub scenarios: Vec<Arc<Scenario>>,
+    /// One message per file that does not parse and per name that matches no file.
+    pub errors: Vec<String>,
+}
+
+impl Loaded {
+    /// Prints the errors (to stderr, at once, so a long run shows them first) and returns the
+    /// outcome they make: bad input when there were any.
+    pub fn report_errors(&self) -> Outcome {
+        for error in &self.errors {
+            eprintln!("error: {error}");
+        }
+        match self.errors.len() {
+            0 => Outcome::Passed,
+            1 => Outcome::BadInput(vec!["1 scenario could not be loaded (above)".to_owned()]),
+            n => Outcome::BadInput(vec![format!("{n} scenarios could not be loaded (above)")]),
+        }
+    }
+}
+
+/// Loads the scenarios of `folder` that `names` ask for (every one when `names` is empty). A
+/// name is a file stem, a file name or the path of a file in `folder`. Every file that does not
+/// parse is an error, reported and skipped; so is a name that matches no file, with the names
+/// it may have meant.
+pub fn load(invocation: &Invocation, names: &[String]) -> Loaded {
+    if let Some(missing) = &invocation.missing {
+        return Loaded {
+            scenarios: Vec::new(),
+            errors: vec![missing.clone()],
+        };
+    }
+    let folder = invocation.folders.scenarios.as_path();
+    let mut errors = Vec::new();
+    let files = match scenario::files_in(folder) {
+        Ok(files) => files,
+        Err(error) => {
+            return Loaded {
+                scenarios: Vec::new(),
+                errors: vec![format!("{}: {error}", folder.display())],
+            }
+        }
+    };
+    let stems: Vec<String> = files.iter().map(|file| stem(file)).collect();
+    let mut wanted: Vec<String> = Vec::new();
+    for name in names {
+        match resolve(folder, name, &stems) {
+            Ok(stem) if !wanted.contains(&stem) => wanted.push(stem),
+            Ok(_) => {}
+            Err(message) => errors.push(message),
+        }
+    }
+    let mut scenarios = Vec::new();
+    for file in &files {
+        let name = stem(file);
+        if !names.is_empty() && !wanted.contains(&name) {
+            // Parsed only to report it: a bad file is never silently skipped.
+            if let Err(error) = scenario::load(file) {
+                errors.push(error.to_string());
+            }
+            continue;
+        }
+        match scenario::load(file) {
+            Ok(loaded) => scenarios.push(Arc::new(loaded)),
+            Err(error) => errors.push(error.to_string()),
+        }
+    }
+    Loaded { scenarios, errors }
+}
+
+fn stem(file: &Path) -> String {
+    file.file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The stem of the scenario file `name` means: a stem, `STEM.toml`, or a path to a file in
+/// `folder`.
+fn resolve(folder: &Path, name: &str, stems: &[String]) -> Result<String, String> {
+    let path = Path::new(name);
+    let is_path = path.components().count() > 1;
+    let stem = if is_path || name.ends_with(".toml") {
+        if is_path {
+            let parent = path.parent().unwrap_or(Path::new("."));
+            if !same_folder(parent, folder) {
+                return Err(format!(
+                    "{name} is not in the scenario folder {}: give that file's folder with `--scenarios DIR`",
+                    folder.display()
+                ));
+            }
+        }
+        path.file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        name.to_owned()
+    };
+    if stems.contains(&stem) {
+        return Ok(stem);
+    }
+    let mut message = format!("no scenario named `{stem}` in {}", folder.display());
+    let near = near_names(&stem, stems);
+    if !near.is_empty() {
+        message.push_str(&format!("; did you mean {}?", near.join(", ")));
+    }
+    Err(message)
+}
+
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Up to five stems near `name`: those it is a prefix or a part of, then the most similar.
+pub fn near_names(name: &str, stems: &[String]) -> Vec<String> {
+    let mut scored: Vec<(f64, &String)> = stems
+        .iter()
+        .filter_map(|stem| {
+            let score = if stem.starts_with(name) || stem.contains(name) {
+                2.0
+            } else {
+                strsim::jaro_winkler(name, stem)
+            };
+            (score >= 0.8).then_some((score, stem))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(_, stem)| format!("`{stem}`"))
+        .collect()
+}
+
+/// `harness list`.
+pub fn list(invocation: &Invocation) -> Outcome {
+    let loaded = load(invocation, &[]);
+    for scenario in &loaded.scenarios {
+        println!(
+            "{:<36} {:<12} {}",
+            scenario.name,
+            scenario.audit.join(","),
+            scenario.description
+        );
+    }
+    loaded.report_errors()
+}
+
+/// The trace width for `columns` columns: `asked`, else what fits the terminal when standard
+/// output is one, else the default (so piped traces never depend on the terminal).
+pub fn trace_width(asked: Option<usize>, columns: usize) -> usize {
+    asked.unwrap_or_else(|| {
+        let terminal = std::io::stdout()
+            .is_terminal()
+            .then(terminal_size::terminal_size)
+            .flatten();
+        terminal.map_or(harness::trace::DEFAULT_WIDTH, |(width, _)| {
+            harness::trace::width_for(usize::from(width.0), columns)
+        })
+    })
+}
+
+/// `harness replay`: one execution with its trace; fails (exit 1) when it violates a property.
+pub fn replay(
+    invocation: &Invocation,
+    name: &str,
+    target: TargetKind,
+    scheduler: SchedulerKind,
+    seed: u64,
+    width: Option<usize>,
+) -> Outcome {
+    let mut loaded = load(invocation, &[name.to_owned()]);
+    let Some(scenario) = loaded.scenarios.pop() else {
+        return Outcome::BadInput(loaded.errors);
+    };
+    let estimated_steps = match scheduler {
+        SchedulerKind::Random => 0,
+        SchedulerKind::Pct => runner::calibrate_pct(&scenario, target),
+    };
+    let schedule = Schedule::of(
+        scheduler,
+        seed,
+        scenario.schedule.pct_depth,
+        estimated_steps,
+    );
+    let reference =
+        (scenario.oracle_opt_out.is_none()).then(|| runner::reference(&scenario, target));
+    let mut execution = runner::execute(&scenario, target, schedule);
+    if let Some(reference) = &reference {
+        runner::judge_linearizable(reference, &mut execution);
+    }
+    println!(
+        "scenario {} on {} under {} with seed {seed}",
+        scenario.name,
+        target.as_str(),
+        scheduler.as_str()
+    );
+    println!();
+    let width = trace_width(width, harness::trace::columns(&scenario));
+    let trace = harness::trace::render_width(&scenario, &execution.log, width);
+    print!("{}", harness::exhaustive::describe(&trace, &execution));
+    Outcome::of(execution.violations.is_empty())
+}
+
+/// A folder given on the command line, absolute (printed commands must work from anywhere).
+pub fn absolute(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .map(|cwd| harness::invocation::absolute(&cwd, path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}

@@ -1,0 +1,141 @@
+//! `harness run` with the randomized schedulers: every scenario asked for, a progress display,
+//! the failures grouped, and the summary table.
+
+use super::Outcome;
+use harness::properties::Property;
+use harness::suite::{self, RunOptions, ScenarioReport, Tick};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::Instant;
+
+/// Runs the scenarios `names` ask for (all when empty) and prints the failures and the table.
+pub fn run(names: &[String], options: &RunOptions, verbose: bool) -> Outcome {
+    let loaded = super::load(&options.invocation, names);
+    let input = loaded.report_errors();
+    if loaded.scenarios.is_empty() {
+        return input;
+    }
+    let started = Instant::now();
+    let seeds = suite::base_seeds(options).len();
+    let budget = |scenario: &harness::scenario::Scenario| -> u64 {
+        (options.iterations.unwrap_or(scenario.schedule.iterations)
+            * seeds
+            * options.schedulers.len()
+            * options.targets.len()) as u64
+    };
+    let total: u64 = loaded.scenarios.iter().map(|s| budget(s)).sum();
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} executions {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    // indicatif draws nothing when stderr is not a terminal: CI logs get a line per scenario.
+    let lines = !std::io::stderr().is_terminal();
+    let mut reports = Vec::new();
+    let count = loaded.scenarios.len();
+    for (index, scenario) in loaded.scenarios.iter().enumerate() {
+        bar.set_message(scenario.name.clone());
+        let scenario_started = Instant::now();
+        let mut executions = 0u64;
+        let report = suite::run_scenario(scenario, options, |tick| match tick {
+            Tick::Ran => {
+                executions += 1;
+                bar.inc(1);
+            }
+            // A batch that found every expected violation stops: its budget leaves the total.
+            Tick::Skipped(skipped) => bar.dec_length(skipped as u64),
+        });
+        if lines {
+            eprintln!(
+                "[{}/{count}] {:<36} {:>9} executions {:>7.1}s {}",
+                index + 1,
+                scenario.name,
+                executions,
+                scenario_started.elapsed().as_secs_f64(),
+                if report.passed() { "ok" } else { "FAIL" }
+            );
+        }
+        reports.push(report);
+    }
+    bar.finish_and_clear();
+
+    for report in &reports {
+        for target in &report.targets {
+            let failures = if verbose {
+                &target.every_failure
+            } else {
+                &target.failures
+            };
+            for failure in failures {
+                println!("FAIL {failure}");
+            }
+        }
+    }
+    print_table(&reports);
+    let passed = reports.iter().filter(|r| r.passed()).count();
+    let failed = reports.len() - passed;
+    println!();
+    println!("seq = distinct sequential outcomes (oracle), seq.runs = sequential executions explored; det = iteration at which every expected violation was seen, median and max over base seeds");
+    println!("run time: {:.1}s", started.elapsed().as_secs_f64());
+    println!("scenarios: {passed} passed, {failed} failed");
+    Outcome::of(failed == 0).and(input)
+}
+
+fn print_table(reports: &[ScenarioReport]) {
+    // The violated column is as wide as its longest entry, so long lists keep the table aligned.
+    let violated_of = |violated: &std::collections::BTreeSet<Property>| -> String {
+        if violated.is_empty() {
+            "-".to_owned()
+        } else {
+            violated
+                .iter()
+                .map(Property::id)
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+    };
+    let rows = reports
+        .iter()
+        .flat_map(|r| &r.targets)
+        .flat_map(|t| &t.schedulers);
+    let violated_width = rows
+        .map(|s| violated_of(&s.violated).len())
+        .chain([8])
+        .max()
+        .unwrap_or(8);
+    let name_width = reports
+        .iter()
+        .map(|r| r.scenario.name.len())
+        .chain([8])
+        .max()
+        .unwrap_or(8);
+    println!();
+    println!(
+        "{:<name_width$} {:<8} {:<7} {:>6} {:>8} {:>7} {:<violated_width$} {:>9} {:>9} verdict",
+        "scenario", "target", "sched", "seq", "seq.runs", "execs", "violated", "det.med", "det.max"
+    );
+    let detection = |d: Option<usize>| d.map_or_else(|| "-".to_owned(), |d| d.to_string());
+    for report in reports {
+        for target in &report.targets {
+            for scheduler in &target.schedulers {
+                println!(
+                    "{:<name_width$} {:<8} {:<7} {:>6} {:>8} {:>7} {:<violated_width$} {:>9} {:>9} {}",
+                    report.scenario.name,
+                    target.target.as_str(),
+                    scheduler.scheduler.as_str(),
+                    target.reference.outcomes.len(),
+                    target.reference.explored,
+                    scheduler.executions,
+                    violated_of(&scheduler.violated),
+                    detection(scheduler.median_detection()),
+                    detection(scheduler.max_detection()),
+                    if target.failures.is_empty() {
+                        "ok"
+                    } else {
+                        "FAIL"
+                    }
+                );
+            }
+        }
+    }
+}
