@@ -165,9 +165,7 @@ impl Api {
                         Arc::clone(&provider),
                         name,
                     ));
-                    created
-                        .emitter
-                        .attach(Arc::clone(&self.shared), Arc::clone(&created));
+                    created.emitter.attach(&self.shared, &created);
                     (created, true, predecessor)
                 }
             };

@@ -23,7 +23,7 @@ use crate::api::ApiShared;
 use crate::evaluation::ErrorCode;
 use crate::provider::ProviderStatus;
 use crate::registry::{Registration, Registry};
-use crate::sync::{self, Arc, RwLock};
+use crate::sync::{self, Arc, RwLock, Weak};
 use crate::value::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -346,10 +346,12 @@ fn matching_handlers(
         .collect()
 }
 
-/// Where an emitter delivers: the API instance and the registration it was attached for.
+/// Where an emitter delivers: the API instance and the registration it was attached for. Both
+/// weak: the registration owns the provider, which owns its emitter, so strong references here
+/// would be a cycle that keeps an API that is dropped without a shutdown alive for good.
 struct EmitTarget {
-    api: Arc<ApiShared>,
-    registration: Arc<Registration>,
+    api: Weak<ApiShared>,
+    registration: Weak<Registration>,
 }
 
 /// The SDK side of an emitter: set at attach, cut at detach.
@@ -364,11 +366,14 @@ impl EmitterLink {
         }
     }
 
-    pub(crate) fn attach(&self, api: Arc<ApiShared>, registration: Arc<Registration>) {
-        *self.target.write() = Some(EmitTarget { api, registration });
+    pub(crate) fn attach(&self, api: &Arc<ApiShared>, registration: &Arc<Registration>) {
+        *self.target.write() = Some(EmitTarget {
+            api: Arc::downgrade(api),
+            registration: Arc::downgrade(registration),
+        });
     }
 
-    /// Cuts the link; idempotent. Also breaks the reference cycle provider → emitter → API.
+    /// Cuts the link; idempotent.
     pub(crate) fn detach(&self) {
         let target = self.target.write().take();
         drop(target);
@@ -393,12 +398,13 @@ impl EventEmitter {
     /// Handlers may run on this thread before it returns.
     pub fn emit(&self, event: ProviderEvent, details: ProviderEventDetails) -> bool {
         // Read the target once (the fix for A16's check-then-call): a detach after this read
-        // makes `dispatch` see the registration retired and drop the event.
+        // makes `dispatch` see the registration retired and drop the event. An API or a
+        // registration that no longer exists takes no events either.
         let target = {
             let target = self.link.target.read();
             target
                 .as_ref()
-                .map(|target| (Arc::clone(&target.api), Arc::clone(&target.registration)))
+                .and_then(|target| Some((target.api.upgrade()?, target.registration.upgrade()?)))
         };
         match target {
             Some((api, registration)) => {
@@ -414,7 +420,11 @@ impl EventEmitter {
 
     /// Whether the emitter is still attached to a registration.
     pub fn is_attached(&self) -> bool {
-        self.link.target.read().is_some()
+        self.link
+            .target
+            .read()
+            .as_ref()
+            .is_some_and(|target| target.registration.strong_count() > 0)
     }
 
     /// Cuts this emitter off; later emits are no-ops. Safe to call any number of times.

@@ -289,3 +289,25 @@ fn the_global_instance_is_one_instance() {
         "global"
     );
 }
+
+#[test]
+fn an_api_dropped_without_shutdown_frees_its_providers() {
+    // A provider keeps the emitter it is attached with; the emitter must not keep the API (and
+    // so the provider itself) alive, or every API dropped without a shutdown leaks.
+    let api = Api::new();
+    let provider = Arc::new(openfeature_sdk::InMemoryProvider::new([]));
+    let domain_provider = Arc::new(openfeature_sdk::InMemoryProvider::new([]));
+    let (weak, weak_domain) = (Arc::downgrade(&provider), Arc::downgrade(&domain_provider));
+    api.set_provider_and_wait(provider).expect("initializes");
+    api.set_domain_provider_and_wait("d1", domain_provider)
+        .expect("initializes");
+    drop(api);
+    assert!(
+        weak.upgrade().is_none(),
+        "the default provider outlived its API"
+    );
+    assert!(
+        weak_domain.upgrade().is_none(),
+        "the domain's provider outlived its API"
+    );
+}
