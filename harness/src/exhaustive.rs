@@ -20,7 +20,6 @@ use crate::target::TargetKind;
 use crate::world::{FinalState, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -354,12 +353,6 @@ pub fn parse_outcome_sets(text: &str, block: &str) -> BTreeMap<String, BTreeSet<
     sets
 }
 
-/// Reads a committed snapshot's contents with insta's own parser.
-pub fn read_snapshot(path: &Path) -> Option<String> {
-    let snapshot = insta::Snapshot::from_file(path).ok()?;
-    snapshot.as_text().map(|text| text.to_string())
-}
-
 /// The name of the exhaustive snapshot of `scenario` on `target` (one per target: the two
 /// targets of a scenario may be explored by different builds).
 pub fn snapshot_name(scenario: &str, target: TargetKind) -> String {
@@ -372,7 +365,7 @@ pub fn committed_outcomes(
     scenario: &str,
     target: TargetKind,
 ) -> Option<BTreeSet<String>> {
-    let text = read_snapshot(&folders.exhaustive_snapshot(scenario, target))?;
+    let text = folders.read_snapshot(&folders.exhaustive_snapshot(scenario, target))?;
     parse_outcome_sets(&text, "outcome").remove(target.as_str())
 }
 
@@ -387,7 +380,7 @@ pub fn reference(
         return None;
     }
     if cfg!(harness_loom) {
-        let text = read_snapshot(&folders.scenario_snapshot(&scenario.name))?;
+        let text = folders.read_snapshot(&folders.scenario_snapshot(&scenario.name))?;
         let outcomes = parse_outcome_sets(&text, "sequential outcome").remove(kind.as_str())?;
         Some(Reference {
             outcomes,

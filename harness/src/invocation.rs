@@ -23,6 +23,9 @@ pub struct Folders {
     pub scenarios: PathBuf,
     /// The scenario snapshots; the exhaustive ones are in its `exhaustive/` folder.
     pub snapshots: PathBuf,
+    /// Whether pending snapshots (`.snap.new`, written by `harness bless` for review) are read
+    /// in place of the committed ones.
+    pub read_pending: bool,
 }
 
 impl Folders {
@@ -31,6 +34,7 @@ impl Folders {
         Self {
             scenarios: root.join("scenarios"),
             snapshots: root.join("harness").join("snapshots"),
+            read_pending: false,
         }
     }
 
@@ -45,6 +49,7 @@ impl Folders {
         Self {
             scenarios,
             snapshots,
+            read_pending: false,
         }
     }
 
@@ -62,6 +67,19 @@ impl Folders {
     pub fn exhaustive_snapshot(&self, scenario: &str, target: TargetKind) -> PathBuf {
         self.exhaustive()
             .join(format!("{scenario}.{}.snap", target.as_str()))
+    }
+
+    /// The text of the snapshot file `path` (its pending `.snap.new` when pending snapshots
+    /// are read and there is one), read with insta's own parser.
+    pub fn read_snapshot(&self, path: &Path) -> Option<String> {
+        let pending = path.with_extension("snap.new");
+        let path = if self.read_pending && pending.is_file() {
+            pending.as_path()
+        } else {
+            path
+        };
+        let snapshot = insta::Snapshot::from_file(path).ok()?;
+        snapshot.as_text().map(|text| text.to_string())
     }
 }
 
@@ -128,6 +146,7 @@ impl Invocation {
                 Folders {
                     scenarios,
                     snapshots,
+                    read_pending: false,
                 }
             }
             _ => derived,
@@ -278,6 +297,7 @@ mod tests {
         let elsewhere = plain.with_folders(Folders {
             scenarios: PathBuf::from("/tmp/my scenarios"),
             snapshots: PathBuf::from("/tmp/snaps"),
+            read_pending: false,
         });
         assert_eq!(
             elsewhere.exhaustive("x", Some(TargetKind::Audited), Some(3)),
@@ -293,6 +313,7 @@ mod tests {
     #[test]
     fn a_scenario_folder_outside_a_workspace_keeps_its_snapshots_inside_it() {
         let folders = Folders::beside(PathBuf::from("/nonexistent/mine"));
+        assert!(!folders.read_pending);
         assert_eq!(
             folders.snapshots,
             PathBuf::from("/nonexistent/mine/snapshots")

@@ -9,6 +9,7 @@ pub mod exhaustive;
 pub mod generate;
 pub mod invocation;
 pub mod properties;
+pub mod results;
 pub mod rt;
 pub mod runner;
 pub mod scenario;

@@ -37,9 +37,17 @@ struct Cli {
     /// scenario folder].
     #[arg(long, global = true, env = SNAPSHOTS_ENV, value_name = "DIR")]
     snapshots: Option<PathBuf>,
+    /// How `run` and `generate` print their results: `json` prints one JSON document on stdout
+    /// (schema `harness-results/1`) and the human-readable report on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = cli::Format::Text)]
+    format: cli::Format,
     /// How printed commands start the harness (set by the exhaustive pass for its loom build).
     #[arg(long, global = true, hide = true)]
     invoked_as: Option<String>,
+    /// Reads pending snapshots (`.snap.new`) before committed ones (set by `bless` for the
+    /// loom build it starts).
+    #[arg(long, global = true, hide = true)]
+    read_pending: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -68,11 +76,21 @@ enum Command {
         #[arg(long, value_parser = in_range(budget::ITERATIONS))]
         iterations: Option<usize>,
         /// Runs only this base seed [default: base seeds 1 to 20].
-        #[arg(long)]
+        #[arg(long, conflicts_with = "seeds")]
         seed: Option<u64>,
+        /// Runs the base seeds START..END (END excluded): one block of a sweep.
+        #[arg(long, value_name = "START..END", value_parser = seed_range)]
+        seeds: Option<std::ops::Range<u64>>,
         /// Prints every failure, one per base seed, instead of one line per property.
         #[arg(long, short)]
         verbose: bool,
+        /// Writes the results as a JUnit XML report to FILE (a test case per scenario × target
+        /// × scheduler, failures with the commands that replay them).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Stops after the first scenario that fails.
+        #[arg(long)]
+        fail_fast: bool,
         /// With `--scheduler exhaustive`: prints the trace of this execution of the exploration.
         #[arg(long)]
         execution: Option<usize>,
@@ -108,6 +126,18 @@ enum Command {
         /// not a terminal].
         #[arg(long, value_parser = in_range(harness::trace::MIN_WIDTH..=1000))]
         width: Option<usize>,
+    },
+    /// Adds scenarios in one step: validates each file, computes its sequential outcomes,
+    /// explores it exhaustively, runs the randomized check against those outcomes, and writes
+    /// every snapshot, pending for `cargo insta review` (or accepted with `--accept`).
+    #[command(after_help = EXIT_CODES)]
+    Bless {
+        /// The scenarios to add: file stems, file names or paths of files in the scenario folder.
+        #[arg(value_name = "SCENARIO", required = true)]
+        names: Vec<String>,
+        /// Writes the snapshots in place instead of pending for review.
+        #[arg(long)]
+        accept: bool,
     },
     /// Prints the operations, provider behaviours, events and property ids scenario files use.
     Ops,
@@ -166,13 +196,34 @@ fn in_range(
     }
 }
 
+/// A clap parser for `START..END`, a non-empty range of base seeds.
+fn seed_range(text: &str) -> Result<std::ops::Range<u64>, String> {
+    let (start, end) = text
+        .split_once("..")
+        .ok_or_else(|| format!("`{text}` is not START..END"))?;
+    let number = |part: &str| {
+        part.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{part}` is not a whole number"))
+    };
+    let (start, end) = (number(start)?, number(end)?);
+    if start >= end {
+        return Err(format!("{start}..{end} is empty: END is excluded"));
+    }
+    Ok(start..end)
+}
+
 fn main() -> ExitCode {
     // A closed pipe (`harness run | head`) ends the program as it ends any Unix filter, by
     // SIGPIPE, instead of a panic in the middle of a report.
     sigpipe::reset();
     let cli = Cli::parse();
+    cli::set_format(cli.format);
     let outcome = match Invocation::detect(cli.scenarios, cli.snapshots, cli.invoked_as) {
-        Ok(invocation) => dispatch(cli.command, &invocation),
+        Ok(mut invocation) => {
+            invocation.folders.read_pending = cli.read_pending;
+            dispatch(cli.command, &invocation)
+        }
         Err(message) => Outcome::bad_input(message),
     };
     outcome.exit()
@@ -187,7 +238,10 @@ fn dispatch(command: Command, invocation: &Invocation) -> Outcome {
             scheduler,
             iterations,
             seed,
+            seeds,
             verbose,
+            junit,
+            fail_fast,
             execution,
             preemption_bound,
             explorer,
@@ -207,7 +261,7 @@ fn dispatch(command: Command, invocation: &Invocation) -> Outcome {
                         explorer,
                         width,
                     };
-                    cli::exhaustive::run(invocation, &names, &explore)
+                    cli::exhaustive::run(invocation, &names, &explore, junit.as_deref())
                 }
                 _ if cfg!(harness_loom) => Outcome::bad_input(
                     "this is the loom build of the harness: it runs only `run --scheduler exhaustive`",
@@ -225,8 +279,13 @@ fn dispatch(command: Command, invocation: &Invocation) -> Outcome {
                     options.targets = targets;
                     options.schedulers = schedulers;
                     options.iterations = iterations;
-                    options.seed = seed;
-                    cli::run::run(&names, &options, verbose)
+                    options.seeds = seeds.or(seed.map(|seed| seed..seed + 1));
+                    let output = cli::run::Output {
+                        verbose,
+                        junit,
+                        fail_fast,
+                    };
+                    cli::run::run(&names, &options, &output)
                 }
             }
         }
@@ -263,6 +322,7 @@ fn dispatch(command: Command, invocation: &Invocation) -> Outcome {
             };
             cli::generate::generate(invocation, &search, &out)
         }
+        Command::Bless { names, accept } => cli::bless::bless(invocation, &names, accept),
         Command::Ops => {
             print!("{}", harness::ops_reference());
             Outcome::Passed

@@ -19,8 +19,8 @@ pub struct RunOptions {
     pub schedulers: Vec<SchedulerKind>,
     /// Overrides the scenario's iteration count.
     pub iterations: Option<usize>,
-    /// Runs only this base seed instead of the default set.
-    pub seed: Option<u64>,
+    /// Runs these base seeds instead of the default set (one, or a sweep's block).
+    pub seeds: Option<std::ops::Range<u64>>,
     /// How many base seeds every expectation is checked under (an expected violation must be
     /// found under each within budget; "holds" must hold under each).
     pub detection_seeds: u64,
@@ -39,11 +39,78 @@ impl RunOptions {
             targets: TargetKind::ALL.to_vec(),
             schedulers: SchedulerKind::ALL.to_vec(),
             iterations: None,
-            seed: None,
+            seeds: None,
             detection_seeds: 20,
             require_exhaustive: true,
             invocation,
         }
+    }
+}
+
+/// One failed expectation: what failed, and the command that shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Failure {
+    /// What failed, on one line.
+    pub message: String,
+    /// The scheduler it failed under, when it is one scheduler's failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<String>,
+    /// The command that replays the failing execution with its trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<String>,
+    /// The command that re-runs the failing exploration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun: Option<String>,
+    /// The failing execution's trace, when the report has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+impl Failure {
+    pub fn new(message: String) -> Self {
+        Self {
+            message,
+            scheduler: None,
+            replay: None,
+            rerun: None,
+            trace: None,
+        }
+    }
+
+    fn under(mut self, scheduler: SchedulerKind) -> Self {
+        self.scheduler = Some(scheduler.as_str().to_owned());
+        self
+    }
+
+    fn replayed_by(mut self, command: String) -> Self {
+        self.replay = Some(command);
+        self
+    }
+
+    fn rerun_by(mut self, command: String) -> Self {
+        self.rerun = Some(command);
+        self
+    }
+
+    fn with_trace(mut self, trace: &str) -> Self {
+        self.trace = Some(trace.to_owned());
+        self
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(replay) = &self.replay {
+            write!(f, "\n  replay: {replay}")?;
+        }
+        if let Some(rerun) = &self.rerun {
+            write!(f, "\n  re-run: {rerun}")?;
+        }
+        if let Some(trace) = &self.trace {
+            write!(f, "\n{trace}")?;
+        }
+        Ok(())
     }
 }
 
@@ -69,6 +136,9 @@ pub struct SchedulerReport {
     pub violated: BTreeSet<Property>,
     /// The properties violated under every base seed.
     pub violated_always: BTreeSet<Property>,
+    /// Each expected property's first detection: the base seed, the iteration, and the command
+    /// that replays that execution (to watch the race).
+    pub first_detections: std::collections::BTreeMap<Property, (u64, usize, String)>,
 }
 
 impl SchedulerReport {
@@ -88,11 +158,11 @@ pub struct TargetReport {
     pub target: TargetKind,
     pub reference: Reference,
     pub schedulers: Vec<SchedulerReport>,
-    /// One line per failed expectation (property and scheduler), with how many base seeds it
-    /// failed under and the first replay command.
-    pub failures: Vec<String>,
+    /// One per failed expectation (property and scheduler), with how many base seeds it failed
+    /// under and the first replay command.
+    pub failures: Vec<Failure>,
     /// Every failure, one per base seed (what `--verbose` prints).
-    pub every_failure: Vec<String>,
+    pub every_failure: Vec<Failure>,
 }
 
 #[derive(Debug)]
@@ -149,6 +219,29 @@ pub fn run_scenario(
     }
 }
 
+/// The oracle's part of a scenario's report: per target its sequential outcomes, and no
+/// randomized run (what the exhaustive pass needs before the randomized check can run).
+pub fn sequential_report(scenario: &Arc<Scenario>, targets: &[TargetKind]) -> ScenarioReport {
+    let targets = targets
+        .iter()
+        .map(|&target| TargetReport {
+            target,
+            reference: if scenario.oracle_opt_out.is_some() {
+                Reference::default()
+            } else {
+                runner::reference(scenario, target)
+            },
+            schedulers: Vec::new(),
+            failures: Vec::new(),
+            every_failure: Vec::new(),
+        })
+        .collect();
+    ScenarioReport {
+        scenario: Arc::clone(scenario),
+        targets,
+    }
+}
+
 /// The failures of one property under one scheduler, over the base seeds.
 #[derive(Default)]
 struct Misses {
@@ -196,6 +289,7 @@ fn run_target(
             detections: Vec::new(),
             violated: BTreeSet::new(),
             violated_always: BTreeSet::new(),
+            first_detections: Default::default(),
         };
         for (index, &seed) in seeds.iter().enumerate() {
             let batch: Batch = runner::run_batch(
@@ -227,14 +321,26 @@ fn run_target(
                 &report.violated_always & &violated
             };
             report.violated.extend(violated);
+            for property in &required {
+                if let Some((iteration, exec_seed, _)) = batch.first.get(property) {
+                    report.first_detections.entry(*property).or_insert_with(|| {
+                        let replay = options
+                            .invocation
+                            .replay(name, target, scheduler, *exec_seed);
+                        (seed, *iteration, replay)
+                    });
+                }
+            }
             for (property, (iteration, exec_seed, violation)) in &batch.first {
                 if !allowed.contains(property) {
-                    every_failure.push(format!(
-                        "{name} on {on}: unexpected {property} under {} (base seed {seed}, iteration {iteration}): {}\n  replay: {}",
-                        scheduler.as_str(),
-                        violation.detail,
-                        options.invocation.replay(name, target, scheduler, *exec_seed)
-                    ));
+                    every_failure.push(
+                        Failure::new(format!(
+                            "{name} on {on}: unexpected {property} under {} (base seed {seed}, iteration {iteration}): {}",
+                            scheduler.as_str(),
+                            violation.detail,
+                        ))
+                        .replayed_by(options.invocation.replay(name, target, scheduler, *exec_seed)),
+                    );
                     misses
                         .entry((*property, scheduler))
                         .or_default()
@@ -244,10 +350,10 @@ fn run_target(
             }
             for property in &required {
                 if !batch.first.contains_key(property) {
-                    every_failure.push(format!(
+                    every_failure.push(Failure::new(format!(
                         "{name} on {on}: expected {property} not found under {} with base seed {seed} within {iterations} executions",
                         scheduler.as_str()
-                    ));
+                    )));
                     misses
                         .entry((*property, scheduler))
                         .or_default()
@@ -262,33 +368,39 @@ fn run_target(
     for ((property, scheduler), miss) in &misses {
         let under = scheduler.as_str();
         if let Some((seed, iteration, exec_seed, detail)) = miss.unexpected.first() {
-            failures.push(format!(
-                "{name} on {on}: unexpected {property} under {under} with {} (first: base seed {seed}, iteration {iteration}): {detail}\n  replay: {}",
-                seed_count(miss.unexpected.len(), seeds.len()),
-                options.invocation.replay(name, target, *scheduler, *exec_seed)
-            ));
+            failures.push(
+                Failure::new(format!(
+                    "{name} on {on}: unexpected {property} under {under} with {} (first: base seed {seed}, iteration {iteration}): {detail}",
+                    seed_count(miss.unexpected.len(), seeds.len()),
+                ))
+                .under(*scheduler)
+                .replayed_by(options.invocation.replay(name, target, *scheduler, *exec_seed)),
+            );
         }
         if !miss.not_found.is_empty() {
-            failures.push(format!(
-                "{name} on {on}: expected {property} not found under {under} with {} ({}) within {iterations} executions each",
-                seed_count(miss.not_found.len(), seeds.len()),
-                seed_list(&miss.not_found)
-            ));
+            failures.push(
+                Failure::new(format!(
+                    "{name} on {on}: expected {property} not found under {under} with {} ({}) within {iterations} executions each",
+                    seed_count(miss.not_found.len(), seeds.len()),
+                    seed_list(&miss.not_found)
+                ))
+                .under(*scheduler),
+            );
         }
     }
     let mut general = Vec::new();
     if exhaustive.is_none() && options.require_exhaustive {
-        general.push(format!(
+        general.push(Failure::new(format!(
             "{name} on {on}: no exhaustive outcome set to check the randomized outcomes against ({} is missing); run `{}` and review it with `cargo insta review`",
             folders.exhaustive_snapshot(name, target).display(),
             options.invocation.exhaustive(name, Some(target), None)
-        ));
+        )));
     }
     if !reference.complete && scenario.oracle_opt_out.is_none() {
-        general.push(format!(
+        general.push(Failure::new(format!(
             "{name} on {on}: the oracle's sequential exploration did not complete ({} explored, {} failed)",
             reference.explored, reference.blocked
-        ));
+        )));
     }
     failures.extend(general.iter().cloned());
     every_failure.extend(general);
@@ -303,8 +415,8 @@ fn run_target(
 
 /// The base seeds a run checks every expectation under.
 pub fn base_seeds(options: &RunOptions) -> Vec<u64> {
-    match options.seed {
-        Some(seed) => vec![seed],
+    match &options.seeds {
+        Some(seeds) => seeds.clone().collect(),
         None => (1..=options.detection_seeds).collect(),
     }
 }
@@ -381,7 +493,7 @@ pub struct ExhaustiveReport {
     pub scenario: Arc<Scenario>,
     pub target: TargetKind,
     pub exploration: crate::exhaustive::Exploration,
-    pub failures: Vec<String>,
+    pub failures: Vec<Failure>,
 }
 
 /// Explores `scenario` exhaustively on `target` and checks its expectation: "holds" must hold in
@@ -398,43 +510,49 @@ pub fn run_exhaustive(
     let reference = exhaustive::reference(&invocation.folders, scenario, target);
     let mut failures = Vec::new();
     if scenario.oracle_opt_out.is_none() && !reference.as_ref().is_some_and(|r| r.complete) {
-        failures.push(format!(
-            "{} on {}: no complete set of sequential outcomes to judge linearizability by ({} is missing or its sequential exploration did not complete; run `cargo test -p harness --test scenarios` and review with `cargo insta review`)",
+        failures.push(Failure::new(format!(
+            "{} on {}: no complete set of sequential outcomes to judge linearizability by ({} is missing or its sequential exploration did not complete; write it with `{}`)",
             scenario.name,
             target.as_str(),
-            invocation.folders.scenario_snapshot(&scenario.name).display()
-        ));
+            invocation.folders.scenario_snapshot(&scenario.name).display(),
+            invocation.command(&format!("bless {}", scenario.name))
+        )));
     }
     let exploration = exhaustive::explore(scenario, target, reference, capture);
     if let Some(stopped) = &exploration.stopped {
-        failures.push(format!(
-            "{} on {}: the exploration stopped after {} executions: {stopped}\n  re-run: {}",
-            scenario.name,
-            target.as_str(),
-            exploration.executions,
-            invocation.exhaustive(&scenario.name, Some(target), None)
-        ));
+        failures.push(
+            Failure::new(format!(
+                "{} on {}: the exploration stopped after {} executions: {stopped}",
+                scenario.name,
+                target.as_str(),
+                exploration.executions,
+            ))
+            .rerun_by(invocation.exhaustive(&scenario.name, Some(target), None)),
+        );
     }
     for (property, (number, violation, trace)) in &exploration.first {
         if !allowed.contains(property) {
-            failures.push(format!(
-                "{} on {}: unexpected {property} in execution {number} of the exhaustive exploration: {}\n  re-run: {}\n{trace}",
-                scenario.name,
-                target.as_str(),
-                violation.detail,
-                invocation.exhaustive(&scenario.name, Some(target), Some(*number))
-            ));
+            failures.push(
+                Failure::new(format!(
+                    "{} on {}: unexpected {property} in execution {number} of the exhaustive exploration: {}",
+                    scenario.name,
+                    target.as_str(),
+                    violation.detail,
+                ))
+                .rerun_by(invocation.exhaustive(&scenario.name, Some(target), Some(*number)))
+                .with_trace(trace),
+            );
         }
     }
     for property in &required {
         if !exploration.first.contains_key(property) {
-            failures.push(format!(
+            failures.push(Failure::new(format!(
                 "{} on {}: expected {property} in no execution of the exhaustive exploration ({} executions, preemption bound {})",
                 scenario.name,
                 target.as_str(),
                 exploration.executions,
                 scenario.schedule.preemption_bound.of(target)
-            ));
+            )));
         }
     }
     ExhaustiveReport {

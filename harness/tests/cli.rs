@@ -464,3 +464,191 @@ fn replay_width_sets_the_trace_columns() {
         .expect("the trace's rule");
     assert_eq!(rule.len(), 6 + 4 * (12 + 3), "{stdout}");
 }
+
+/// A scratch scenario small enough to bless in a debug build: explored by shuttle's DFS in
+/// process (no loom build), 50 executions per base seed.
+fn blessable_folder() -> tempfile::TempDir {
+    let folder = tempfile::tempdir().expect("a scratch folder");
+    let text = r#"description = "Two threads add API hooks at once: both are kept."
+audit = ["A7"]
+hooks = ["h1", "h2"]
+
+[[thread]]
+ops = [{ op = "add_hooks", hooks = ["h1"] }]
+
+[[thread]]
+ops = [{ op = "add_hooks", hooks = ["h2"] }]
+
+[schedule]
+iterations = 50
+explorer = "shuttle-dfs"
+reason = "a test's scratch scenario: explored in process, with a small budget"
+
+[expect]
+sdk = "holds"
+audited = { violates = ["lost-hook"], may_violate = ["not-linearizable"] }
+"#;
+    std::fs::write(folder.path().join("two_hooks.toml"), text).expect("write");
+    folder
+}
+
+#[test]
+fn bless_adds_a_scenario_in_one_command() {
+    let scenarios = blessable_folder();
+    let folder = scenarios.path();
+    let snapshots = folder.join("snapshots");
+    let files = [
+        snapshots.join("two_hooks.snap"),
+        snapshots.join("exhaustive/two_hooks.sdk.snap"),
+        snapshots.join("exhaustive/two_hooks.audited.snap"),
+    ];
+    let (code, stdout, stderr) =
+        run(harness(folder).args(["--scenarios", ".", "bless", "two_hooks"]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for file in &files {
+        assert!(
+            file.with_extension("snap.new").is_file() && !file.exists(),
+            "{} is pending:\n{stdout}",
+            file.display()
+        );
+        assert!(
+            stdout.contains(&format!("pending  {}.new", file.display())),
+            "{stdout}"
+        );
+    }
+    // Pending snapshots are not committed ones: a run still lacks them.
+    let (code, _, _) = run(harness(folder).args(["--scenarios", ".", "run", "two_hooks"]));
+    assert_eq!(code, 1);
+
+    let (code, stdout, stderr) =
+        run(harness(folder).args(["--scenarios", ".", "bless", "two_hooks", "--accept"]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for file in &files {
+        assert!(
+            file.is_file() && !file.with_extension("snap.new").exists(),
+            "{} is accepted",
+            file.display()
+        );
+    }
+    let exhaustive = std::fs::read_to_string(&files[2]).expect("the audited exhaustive snapshot");
+    assert!(exhaustive.contains("violated: lost-hook"), "{exhaustive}");
+    // Now the scenario runs as a committed one does: randomized and exhaustive.
+    let (code, stdout, _) = run(harness(folder).args(["--scenarios", ".", "run", "two_hooks"]));
+    assert_eq!(code, 0, "{stdout}");
+    let (code, stdout, _) = run(harness(folder).args([
+        "--scenarios",
+        ".",
+        "run",
+        "--scheduler",
+        "exhaustive",
+        "two_hooks",
+    ]));
+    assert_eq!(code, 0, "{stdout}");
+}
+
+#[test]
+fn results_are_machine_readable() {
+    let scenarios = failing_folder();
+    let junit = scenarios.path().join("results.xml");
+    let (code, stdout, stderr) = run(harness(scenarios.path())
+        .args([
+            "--scenarios",
+            ".",
+            "run",
+            "mine",
+            "--iterations",
+            "20",
+            "--seeds",
+            "3..5",
+            "--format",
+            "json",
+            "--junit",
+        ])
+        .arg(&junit));
+    assert_eq!(code, 1, "{stderr}");
+    let results: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
+    assert_eq!(results["schema"], "harness-results/1");
+    assert_eq!(results["command"], "run");
+    assert_eq!(results["passed"], false);
+    let cases = results["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 4, "two targets × two schedulers");
+    let audited = cases
+        .iter()
+        .find(|c| c["target"] == "audited" && c["scheduler"] == "random")
+        .expect("the audited random case");
+    assert_eq!(audited["passed"], false);
+    let seeds: Vec<u64> = audited["detections"]
+        .as_array()
+        .expect("detections")
+        .iter()
+        .filter_map(|d| d["base_seed"].as_u64())
+        .collect();
+    assert_eq!(seeds, [3, 4], "--seeds 3..5 runs base seeds 3 and 4");
+    let replay = audited["failures"]
+        .as_array()
+        .expect("failures")
+        .iter()
+        .find_map(|f| f["replay"].as_str())
+        .expect("a failure with its replay command");
+    assert!(replay.contains("replay mine --target audited --scheduler random --seed "));
+    // The human report went to stderr.
+    assert!(stderr.contains("scenarios: 0 passed, 1 failed"), "{stderr}");
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report");
+    assert!(
+        xml.contains(r#"<testcase name="mine::audited::random" classname="mine">"#),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure"), "{xml}");
+    assert!(
+        xml.contains(r#"<testcase name="mine::sdk::pct" classname="mine">"#),
+        "{xml}"
+    );
+
+    // An expected violation carries the command that replays its first detection.
+    let (code, stdout, _) = run(harness(&workspace()).args([
+        "run",
+        "a07_lost_global_hook",
+        "--target",
+        "audited",
+        "--iterations",
+        "50",
+        "--seed",
+        "1",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0);
+    let results: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
+    let first = &results["cases"][0]["first_detections"][0];
+    assert_eq!(first["property"], "lost-hook");
+    assert!(
+        first["replay"]
+            .as_str()
+            .is_some_and(|r| r.contains("replay a07_lost_global_hook --target audited")),
+        "{first}"
+    );
+}
+
+#[test]
+fn fail_fast_stops_after_the_first_failing_scenario() {
+    let scenarios = failing_folder();
+    std::fs::copy(
+        scenarios.path().join("mine.toml"),
+        scenarios.path().join("mine2.toml"),
+    )
+    .expect("copy");
+    let args = [
+        "--scenarios",
+        ".",
+        "run",
+        "--iterations",
+        "5",
+        "--seed",
+        "1",
+    ];
+    let (code, stdout, _) = run(harness(scenarios.path()).args(args).arg("--fail-fast"));
+    assert_eq!(code, 1);
+    assert!(stdout.contains("scenarios: 0 passed, 1 failed"), "{stdout}");
+    let (_, stdout, _) = run(harness(scenarios.path()).args(args));
+    assert!(stdout.contains("scenarios: 0 passed, 2 failed"), "{stdout}");
+}

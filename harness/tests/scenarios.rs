@@ -59,7 +59,7 @@ fn check_scenario(path: &Path) -> Result<(), Failed> {
     let failures: Vec<String> = report
         .targets
         .iter()
-        .flat_map(|t| t.failures.clone())
+        .flat_map(|t| t.failures.iter().map(ToString::to_string))
         .collect();
     if !failures.is_empty() {
         return Err(failures.join("\n").into());
@@ -246,7 +246,8 @@ fn check_cross(path: &Path) -> Result<(), Failed> {
     for target in TargetKind::ALL {
         let report = suite::run_exhaustive(&scenario, target, None, &invocation());
         if !report.failures.is_empty() {
-            return Err(report.failures.join("\n").into());
+            let failures: Vec<String> = report.failures.iter().map(ToString::to_string).collect();
+            return Err(failures.join("\n").into());
         }
         let loom = exhaustive::committed_outcomes(&invocation().folders, &scenario.name, target)
             .ok_or_else(|| {
@@ -285,6 +286,7 @@ fn check_exhaustive_failure_report() -> Result<(), Failed> {
     let failure = report
         .failures
         .iter()
+        .map(ToString::to_string)
         .find(|f| f.contains("unexpected lost-hook"))
         .ok_or("a violated \"holds\" was not reported")?;
     let (number, _, trace) = &report.exploration.first[&Property::LostHook];

@@ -8,8 +8,9 @@ use super::Outcome;
 use harness::exhaustive::{self, Capture};
 use harness::invocation::{quote, Invocation};
 use harness::properties::Property;
+use harness::results::Results;
 use harness::scenario::{ExplorerKind, PerTarget, Scenario};
-use harness::suite::{self, ExhaustiveReport};
+use harness::suite::{self, ExhaustiveReport, Failure};
 use harness::target::TargetKind;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,8 +29,14 @@ pub struct Explore {
     pub width: Option<usize>,
 }
 
-/// Runs the exhaustive pass over the scenarios named (all when none is).
-pub fn run(invocation: &Invocation, names: &[String], explore: &Explore) -> Outcome {
+/// Runs the exhaustive pass over the scenarios named (all when none is); prints the results as
+/// JSON in JSON mode and writes them as JUnit XML to `junit`.
+pub fn run(
+    invocation: &Invocation,
+    names: &[String],
+    explore: &Explore,
+    junit: Option<&Path>,
+) -> Outcome {
     let loaded = super::load(invocation, names);
     // The loom build is started with the same names: its own report of bad input would repeat
     // this one.
@@ -38,15 +45,26 @@ pub fn run(invocation: &Invocation, names: &[String], explore: &Explore) -> Outc
     } else {
         loaded.report_errors()
     };
-    let passed = explore_all(invocation, explore, loaded.scenarios);
-    Outcome::of(passed).and(input)
+    let mut results = Results::new("exhaustive");
+    results.errors.clone_from(&loaded.errors);
+    explore_all(
+        invocation,
+        explore,
+        loaded.scenarios,
+        junit.is_some(),
+        &mut results,
+    );
+    let published = super::publish(&results, junit);
+    Outcome::of(results.passed).and(input).and(published)
 }
 
 fn explore_all(
     invocation: &Invocation,
     explore: &Explore,
     mut scenarios: Vec<Arc<Scenario>>,
-) -> bool {
+    junit: bool,
+    results: &mut Results,
+) {
     for scenario in &mut scenarios {
         let mut changed = Scenario::clone(scenario);
         if let Some(bound) = explore.preemption_bound {
@@ -69,11 +87,10 @@ fn explore_all(
     let (here, elsewhere): (Vec<_>, Vec<_>) = work.into_iter().partition(|(scenario, target)| {
         exhaustive::runs_here(scenario.schedule.explorer.of(*target))
     });
-    let mut passed = true;
     if !elsewhere.is_empty() {
         if cfg!(harness_loom) {
             for (scenario, target) in &elsewhere {
-                println!(
+                say!(
                     "{} on {}: explored by shuttle's DFS in the normal build ({})",
                     scenario.name,
                     target.as_str(),
@@ -88,14 +105,15 @@ fn explore_all(
             let mut loom_names: Vec<String> =
                 elsewhere.iter().map(|(s, _)| s.name.clone()).collect();
             loom_names.dedup();
-            passed &= run_loom_build(invocation, &loom_names, explore);
+            let loom = run_loom_build(invocation, &loom_names, explore, junit);
+            results.merge(loom);
         }
     }
     if here.is_empty() {
-        return passed;
+        return;
     }
     let started = Instant::now();
-    println!(
+    say!(
         "exhaustive pass on {} ({} explorations)",
         harness::rt::CHECKER,
         here.len()
@@ -109,9 +127,9 @@ fn explore_all(
             execution,
             width: super::trace_width(explore.width, harness::trace::columns(scenario)),
         });
-        let report = suite::run_exhaustive(scenario, *target, capture, invocation);
+        let mut report = suite::run_exhaustive(scenario, *target, capture, invocation);
         let exploration = &report.exploration;
-        println!(
+        say!(
             "  {:<36} {:<8} {:>9} executions {:>4} outcomes {:>8.1}s {}",
             scenario.name,
             target.as_str(),
@@ -125,77 +143,76 @@ fn explore_all(
             }
         );
         if let Some(captured) = &exploration.captured {
-            println!();
-            println!(
+            say!();
+            say!(
                 "execution {} of {} on {}:",
                 explore.execution.unwrap_or_default(),
                 scenario.name,
                 target.as_str()
             );
-            println!();
-            print!("{captured}");
-            println!();
+            say!();
+            say!("{}", captured.trim_end_matches('\n'));
+            say!();
         }
-        if compare && !matches_snapshot(invocation, &report) {
-            passed = false;
-            println!(
-                "FAIL {} on {}: the exhaustive outcome set differs from {}, or that file is missing (review with `cargo insta review`)",
+        if compare && !matches_snapshot(invocation, &report) && !invocation.folders.read_pending {
+            // (Under `bless`, a snapshot that differs is written as pending, not a failure.)
+            report.failures.push(Failure::new(format!(
+                "{} on {}: the exhaustive outcome set differs from {}, or that file is missing (review with `cargo insta review`, or write it with `{}`)",
                 scenario.name,
                 target.as_str(),
                 invocation
                     .folders
                     .exhaustive_snapshot(&scenario.name, *target)
-                    .display()
-            );
+                    .display(),
+                invocation.command(&format!("bless {}", scenario.name))
+            )));
         }
         reports.push(report);
     }
     for report in &reports {
         for failure in &report.failures {
-            passed = false;
-            println!("FAIL {failure}");
+            say!("FAIL {failure}");
         }
     }
     print_table(&reports);
     let failed = reports.iter().filter(|r| !r.failures.is_empty()).count();
-    println!(
+    say!(
         "exhaustive pass on {}: {} explorations passed, {failed} failed in {:.1}s",
         harness::rt::CHECKER,
         reports.len() - failed,
         started.elapsed().as_secs_f64()
     );
-    passed
+    results.add_explorations(&reports);
 }
 
 /// Compares the report's outcome set with the committed exhaustive snapshot (insta writes a
 /// `.snap.new` to review where they differ, except under CI).
 fn matches_snapshot(invocation: &Invocation, report: &ExhaustiveReport) -> bool {
-    let text = suite::exhaustive_snapshot(report);
-    let name = exhaustive::snapshot_name(&report.scenario.name, report.target);
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(invocation.folders.exhaustive());
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    // insta prints the difference itself; its panic is only how it reports a mismatch.
-    harness::runner::quietly(|| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            settings.bind(|| insta::assert_snapshot!(name, text))
-        }))
-    })
-    .is_ok()
+    super::compare_snapshot(
+        &invocation.folders.exhaustive(),
+        &exhaustive::snapshot_name(&report.scenario.name, report.target),
+        suite::exhaustive_snapshot(report),
+    )
 }
 
 fn print_table(reports: &[ExhaustiveReport]) {
-    println!();
-    println!(
+    say!();
+    say!(
         "{:<36} {:<8} {:<12} {:>5} {:>10} {:>8} {:<34} {:>8} verdict",
-        "scenario", "target", "explorer", "bound", "executions", "outcomes", "violated", "time"
+        "scenario",
+        "target",
+        "explorer",
+        "bound",
+        "executions",
+        "outcomes",
+        "violated",
+        "time"
     );
     for report in reports {
         let schedule = &report.scenario.schedule;
         let exploration = &report.exploration;
         let violated: Vec<&str> = exploration.violated().iter().map(Property::id).collect();
-        println!(
+        say!(
             "{:<36} {:<8} {:<12} {:>5} {:>10} {:>8} {:<34} {:>7.1}s {}",
             report.scenario.name,
             report.target.as_str(),
@@ -216,13 +233,21 @@ fn print_table(reports: &[ExhaustiveReport]) {
             }
         );
     }
-    println!();
+    say!();
 }
 
 /// Runs the loom explorations in the loom build of this command, in its own target directory,
 /// exactly as `ci/exhaustive.sh` does, with this run's folders and program (its printed commands
 /// are this run's).
-fn run_loom_build(invocation: &Invocation, names: &[String], explore: &Explore) -> bool {
+/// With `junit` (or in JSON mode), the loom build reports JSON on its stdout, which is read
+/// here; otherwise it prints its own report.
+fn run_loom_build(
+    invocation: &Invocation,
+    names: &[String],
+    explore: &Explore,
+    junit: bool,
+) -> Results {
+    let structured = junit || super::json();
     // The loom build compiles the harness's own sources: those of the workspace it was built in.
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -250,6 +275,7 @@ fn run_loom_build(invocation: &Invocation, names: &[String], explore: &Explore) 
         .arg(&folders.snapshots)
         .arg("--invoked-as")
         .arg(invocation.command("").trim_end())
+        .args(folders.read_pending.then_some("--read-pending"))
         .args(["run", "--scheduler", "exhaustive"])
         .args(names);
     if let [target] = explore.targets.as_slice() {
@@ -267,15 +293,41 @@ fn run_loom_build(invocation: &Invocation, names: &[String], explore: &Explore) 
     if let Some(width) = explore.width {
         command.args(["--width", &width.to_string()]);
     }
-    println!(
+    say!(
         "loom explorations run in the loom build ({}):",
         quote(&workspace.join("target/loom"))
     );
-    match command.status() {
-        Ok(status) => status.success(),
+    let mut failed = Results::new("exhaustive");
+    failed.passed = false;
+    if !structured {
+        match command.status() {
+            Ok(status) => failed.passed = status.success(),
+            Err(error) => failed
+                .errors
+                .push(format!("cannot run cargo for the loom build: {error}")),
+        }
+        return failed;
+    }
+    command
+        .args(["--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    match command.output() {
+        Ok(output) => match serde_json::from_slice::<Results>(&output.stdout) {
+            Ok(results) => results,
+            Err(error) => {
+                failed.errors.push(format!(
+                    "the loom build's results do not read as JSON ({error}); it exited with {}",
+                    output.status
+                ));
+                failed
+            }
+        },
         Err(error) => {
-            eprintln!("error: cannot run cargo for the loom build: {error}");
-            false
+            failed
+                .errors
+                .push(format!("cannot run cargo for the loom build: {error}"));
+            failed
         }
     }
 }

@@ -5,6 +5,7 @@ use super::Outcome;
 use harness::generate;
 use harness::invocation::{Folders, Invocation};
 use harness::properties::Property;
+use harness::results::{Generated, Results};
 use harness::sched::SchedulerKind;
 use harness::suite::RunOptions;
 use harness::target::TargetKind;
@@ -45,15 +46,24 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
         &*generate::any_of(wanted),
         search.seed,
     );
+    let mut results = Results::new("generate");
+    let mut generated = Generated {
+        target: target.as_str().to_owned(),
+        cases: search.cases,
+        violation: None,
+        file: None,
+        replay: None,
+    };
     let Err(found) = result else {
-        println!(
+        say!(
             "generate: {} generated scenarios on {} held ({} PCT executions each) in {:.1}s",
             search.cases,
             target.as_str(),
             search.executions,
             started.elapsed().as_secs_f64()
         );
-        return Outcome::Passed;
+        results.generated = Some(generated);
+        return super::publish(&results, None);
     };
     let (scenario, found) = *found;
     if let Err(error) = std::fs::create_dir_all(out) {
@@ -68,7 +78,7 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
     let path = out.join(format!("{name}.toml"));
     // The file's own folder is its scenario folder; its snapshots go beside it.
     let written = invocation.with_folders(Folders::beside(super::absolute(out)));
-    println!(
+    say!(
         "generate: found {} on {}; measuring the expectations of the minimal case",
         found.violation,
         target.as_str()
@@ -114,6 +124,11 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
     if let Err(error) = std::fs::write(&path, text) {
         return Outcome::bad_input(format!("{}: {error}", path.display()));
     }
-    println!("generate: minimal case written to {}", path.display());
-    Outcome::Failed
+    say!("generate: minimal case written to {}", path.display());
+    results.passed = false;
+    generated.violation = Some(found.violation.to_string());
+    generated.file = Some(path.display().to_string());
+    generated.replay = Some(written.replay(&name, target, SchedulerKind::Pct, found.seed));
+    results.generated = Some(generated);
+    Outcome::Failed.and(super::publish(&results, None))
 }

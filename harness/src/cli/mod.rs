@@ -1,6 +1,18 @@
 //! The command's subcommands, and what they share: finding scenarios by name, reporting bad
-//! files, and the exit status.
+//! files, the report's format, and the exit status.
 
+/// Prints a line of the human-readable report: to stdout, or to stderr when stdout carries the
+/// JSON results (`--format json`).
+macro_rules! say {
+    () => {
+        if $crate::cli::json() { eprintln!() } else { println!() }
+    };
+    ($($arg:tt)*) => {
+        if $crate::cli::json() { eprintln!($($arg)*) } else { println!($($arg)*) }
+    };
+}
+
+pub mod bless;
 pub mod exhaustive;
 pub mod generate;
 pub mod run;
@@ -14,6 +26,42 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The human-readable report on stdout.
+    #[default]
+    Text,
+    /// One JSON document on stdout (schema `harness-results/1`, see the README); the
+    /// human-readable report goes to stderr.
+    Json,
+}
+
+static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sets the format of this run of the program (once, before any output).
+pub fn set_format(format: Format) {
+    JSON.store(format == Format::Json, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether stdout carries JSON.
+pub fn json() -> bool {
+    JSON.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Prints `results` as JSON (in JSON mode) and writes them as JUnit XML to `junit`.
+pub fn publish(results: &harness::results::Results, junit: Option<&Path>) -> Outcome {
+    if json() {
+        print!("{}", results.to_json());
+    }
+    if let Some(path) = junit {
+        if let Err(error) = std::fs::write(path, results.to_junit()) {
+            return Outcome::bad_input(format!("{}: {error}", path.display()));
+        }
+    }
+    Outcome::Passed
+}
 
 /// How a command ended; the exit status is documented in `--help`.
 #[derive(Debug)]
@@ -279,4 +327,21 @@ pub fn absolute(path: &Path) -> PathBuf {
     std::env::current_dir()
         .map(|cwd| harness::invocation::absolute(&cwd, path))
         .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Compares `text` with the snapshot `name` in `folder` through insta, which writes a
+/// `.snap.new` to review where they differ (or the snapshot itself, as `INSTA_UPDATE` says;
+/// nothing under CI). Whether they matched.
+pub fn compare_snapshot(folder: &Path, name: &str, text: String) -> bool {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(folder);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    // insta prints the difference itself; its panic is only how it reports a mismatch.
+    harness::runner::quietly(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!(name, text))
+        }))
+    })
+    .is_ok()
 }

@@ -3,19 +3,48 @@
 
 use super::Outcome;
 use harness::properties::Property;
+use harness::results::Results;
 use harness::suite::{self, RunOptions, ScenarioReport, Tick};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Instant;
 
-/// Runs the scenarios `names` ask for (all when empty) and prints the failures and the table.
-pub fn run(names: &[String], options: &RunOptions, verbose: bool) -> Outcome {
+/// How `run` reports.
+pub struct Output {
+    /// Every failure, one per base seed.
+    pub verbose: bool,
+    /// Where to write the JUnit XML report.
+    pub junit: Option<std::path::PathBuf>,
+    /// Whether to stop after the first scenario that fails.
+    pub fail_fast: bool,
+}
+
+/// Runs the scenarios `names` ask for (all when empty) and prints the failures and the table
+/// (and the JSON results in JSON mode, and the JUnit report when asked).
+pub fn run(names: &[String], options: &RunOptions, output: &Output) -> Outcome {
     let loaded = super::load(&options.invocation, names);
     let input = loaded.report_errors();
-    if loaded.scenarios.is_empty() {
-        return input;
-    }
     let started = Instant::now();
+    let reports = execute(&loaded.scenarios, options, output.fail_fast);
+    let reported = if reports.is_empty() {
+        Outcome::Passed
+    } else {
+        report(&reports, output.verbose, started)
+    };
+    let mut results = Results::new("run");
+    results.errors.clone_from(&loaded.errors);
+    results.add_runs(&reports);
+    let published = super::publish(&results, output.junit.as_deref());
+    reported.and(input).and(published)
+}
+
+/// Runs `scenarios` with a progress display on stderr (a line per scenario when stderr is not a
+/// terminal).
+pub fn execute(
+    scenarios: &[std::sync::Arc<harness::scenario::Scenario>],
+    options: &RunOptions,
+    fail_fast: bool,
+) -> Vec<ScenarioReport> {
     let seeds = suite::base_seeds(options).len();
     let budget = |scenario: &harness::scenario::Scenario| -> u64 {
         (options.iterations.unwrap_or(scenario.schedule.iterations)
@@ -23,7 +52,7 @@ pub fn run(names: &[String], options: &RunOptions, verbose: bool) -> Outcome {
             * options.schedulers.len()
             * options.targets.len()) as u64
     };
-    let total: u64 = loaded.scenarios.iter().map(|s| budget(s)).sum();
+    let total: u64 = scenarios.iter().map(|s| budget(s)).sum();
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} executions {msg}")
@@ -32,8 +61,8 @@ pub fn run(names: &[String], options: &RunOptions, verbose: bool) -> Outcome {
     // indicatif draws nothing when stderr is not a terminal: CI logs get a line per scenario.
     let lines = !std::io::stderr().is_terminal();
     let mut reports = Vec::new();
-    let count = loaded.scenarios.len();
-    for (index, scenario) in loaded.scenarios.iter().enumerate() {
+    let count = scenarios.len();
+    for (index, scenario) in scenarios.iter().enumerate() {
         bar.set_message(scenario.name.clone());
         let scenario_started = Instant::now();
         let mut executions = 0u64;
@@ -55,11 +84,19 @@ pub fn run(names: &[String], options: &RunOptions, verbose: bool) -> Outcome {
                 if report.passed() { "ok" } else { "FAIL" }
             );
         }
+        let failed = !report.passed();
         reports.push(report);
+        if failed && fail_fast {
+            break;
+        }
     }
     bar.finish_and_clear();
+    reports
+}
 
-    for report in &reports {
+/// Prints the failures (grouped, or every one with `verbose`), the table and the summary.
+pub fn report(reports: &[ScenarioReport], verbose: bool, started: Instant) -> Outcome {
+    for report in reports {
         for target in &report.targets {
             let failures = if verbose {
                 &target.every_failure
@@ -67,18 +104,19 @@ pub fn run(names: &[String], options: &RunOptions, verbose: bool) -> Outcome {
                 &target.failures
             };
             for failure in failures {
-                println!("FAIL {failure}");
+                say!("FAIL {failure}");
             }
         }
     }
-    print_table(&reports);
+    print_table(reports);
+    print_first_detections(reports);
     let passed = reports.iter().filter(|r| r.passed()).count();
     let failed = reports.len() - passed;
-    println!();
-    println!("seq = distinct sequential outcomes (oracle), seq.runs = sequential executions explored; det = iteration at which every expected violation was seen, median and max over base seeds");
-    println!("run time: {:.1}s", started.elapsed().as_secs_f64());
-    println!("scenarios: {passed} passed, {failed} failed");
-    Outcome::of(failed == 0).and(input)
+    say!();
+    say!("seq = distinct sequential outcomes (oracle), seq.runs = sequential executions explored; det = iteration at which every expected violation was seen, median and max over base seeds");
+    say!("run time: {:.1}s", started.elapsed().as_secs_f64());
+    say!("scenarios: {passed} passed, {failed} failed");
+    Outcome::of(failed == 0)
 }
 
 fn print_table(reports: &[ScenarioReport]) {
@@ -109,16 +147,24 @@ fn print_table(reports: &[ScenarioReport]) {
         .chain([8])
         .max()
         .unwrap_or(8);
-    println!();
-    println!(
+    say!();
+    say!(
         "{:<name_width$} {:<8} {:<7} {:>6} {:>8} {:>7} {:<violated_width$} {:>9} {:>9} verdict",
-        "scenario", "target", "sched", "seq", "seq.runs", "execs", "violated", "det.med", "det.max"
+        "scenario",
+        "target",
+        "sched",
+        "seq",
+        "seq.runs",
+        "execs",
+        "violated",
+        "det.med",
+        "det.max"
     );
     let detection = |d: Option<usize>| d.map_or_else(|| "-".to_owned(), |d| d.to_string());
     for report in reports {
         for target in &report.targets {
             for scheduler in &target.schedulers {
-                println!(
+                say!(
                     "{:<name_width$} {:<8} {:<7} {:>6} {:>8} {:>7} {:<violated_width$} {:>9} {:>9} {}",
                     report.scenario.name,
                     target.target.as_str(),
@@ -135,6 +181,30 @@ fn print_table(reports: &[ScenarioReport]) {
                         "FAIL"
                     }
                 );
+            }
+        }
+    }
+}
+
+/// The replay command of each expected violation's first detection: how to watch each race.
+fn print_first_detections(reports: &[ScenarioReport]) {
+    let mut header = false;
+    for report in reports {
+        for target in &report.targets {
+            for scheduler in &target.schedulers {
+                for (property, (seed, iteration, replay)) in &scheduler.first_detections {
+                    if !header {
+                        say!();
+                        say!("expected violations, first detected (replay one to watch the race):");
+                        header = true;
+                    }
+                    say!(
+                        "  {} on {} under {}: {property} at base seed {seed}, iteration {iteration}: {replay}",
+                        report.scenario.name,
+                        target.target.as_str(),
+                        scheduler.scheduler.as_str()
+                    );
+                }
             }
         }
     }

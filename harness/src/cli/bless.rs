@@ -1,0 +1,117 @@
+//! `harness bless`: adds scenarios in one step. Each file is validated; its sequential outcomes
+//! (the oracle's reference) are computed; it is explored exhaustively (loom in its own build, or
+//! shuttle's DFS); the randomized check runs against those outcome sets; and every snapshot is
+//! written, pending for `cargo insta review` or accepted with `--accept`.
+
+use super::{exhaustive, run, Outcome};
+use harness::invocation::Invocation;
+use harness::suite::{self, RunOptions};
+use harness::target::TargetKind;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Blesses the scenarios `names`.
+pub fn bless(invocation: &Invocation, names: &[String], accept: bool) -> Outcome {
+    // insta reads how to write snapshots from the environment at its first assertion; the loom
+    // build started below inherits it. Set before any other thread exists.
+    std::env::set_var("INSTA_UPDATE", if accept { "always" } else { "new" });
+    // What was written is listed at the end; insta's own report of each would drown it.
+    std::env::set_var("INSTA_OUTPUT", "none");
+    let mut invocation = invocation.clone();
+    invocation.folders.read_pending = !accept;
+    let loaded = super::load(&invocation, names);
+    let input = loaded.report_errors();
+    if loaded.scenarios.is_empty() || names.is_empty() {
+        return input.and(Outcome::bad_input(
+            "bless needs the names of the scenarios to add",
+        ));
+    }
+    let folders = &invocation.folders;
+    let files: Vec<(String, Vec<PathBuf>)> = loaded
+        .scenarios
+        .iter()
+        .map(|scenario| {
+            let mut files = vec![folders.scenario_snapshot(&scenario.name)];
+            files.extend(
+                TargetKind::ALL
+                    .iter()
+                    .map(|target| folders.exhaustive_snapshot(&scenario.name, *target)),
+            );
+            (scenario.name.clone(), files)
+        })
+        .collect();
+    // A pending file left from an earlier attempt would be read as this run's.
+    for path in files.iter().flat_map(|(_, files)| files) {
+        let _ = std::fs::remove_file(path.with_extension("snap.new"));
+    }
+
+    say!("1. the oracle's sequential outcomes");
+    for scenario in &loaded.scenarios {
+        let report = suite::sequential_report(scenario, &TargetKind::ALL);
+        super::compare_snapshot(&folders.snapshots, &scenario.name, suite::snapshot(&report));
+        for target in &report.targets {
+            say!(
+                "   {:<36} {:<8} {:>5} sequential outcomes of {} sequential executions",
+                scenario.name,
+                target.target.as_str(),
+                target.reference.outcomes.len(),
+                target.reference.explored
+            );
+        }
+    }
+
+    say!();
+    say!("2. the exhaustive pass");
+    let stems: Vec<String> = loaded.scenarios.iter().map(|s| s.name.clone()).collect();
+    let explore = exhaustive::Explore {
+        targets: TargetKind::ALL.to_vec(),
+        execution: None,
+        preemption_bound: None,
+        explorer: None,
+        width: None,
+    };
+    let explored = exhaustive::run(&invocation, &stems, &explore, None);
+
+    say!();
+    say!("3. the randomized check against the exhaustive outcome sets");
+    let options = RunOptions::new(invocation.clone());
+    let started = Instant::now();
+    let reports = run::execute(&loaded.scenarios, &options, false);
+    let checked = run::report(&reports, false, started);
+    for report in &reports {
+        super::compare_snapshot(
+            &folders.snapshots,
+            &report.scenario.name,
+            suite::snapshot(report),
+        );
+    }
+
+    say!();
+    say!("written:");
+    let mut pending = false;
+    for (name, files) in &files {
+        for path in files {
+            let state = state_of(path, accept);
+            pending |= state.starts_with("pending");
+            say!("   {name:<36} {state}");
+        }
+    }
+    if pending {
+        say!();
+        say!("review the pending snapshots with `cargo insta review` (or bless again with --accept), then commit them with the scenario files");
+    }
+    explored.and(checked).and(input)
+}
+
+/// What happened to the snapshot file `path`.
+fn state_of(path: &Path, accept: bool) -> String {
+    let pending = path.with_extension("snap.new");
+    if pending.is_file() {
+        format!("pending  {}", pending.display())
+    } else if path.is_file() {
+        let verb = if accept { "accepted" } else { "unchanged" };
+        format!("{verb} {}", path.display())
+    } else {
+        format!("missing  {}", path.display())
+    }
+}
