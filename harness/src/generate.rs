@@ -391,7 +391,9 @@ pub fn to_toml(scenario: &Scenario, found: &Found, expect: &Expect, comment: &st
             toml::Value::Array(ids.iter().cloned().map(toml::Value::String).collect())
         };
         let mut table = toml::map::Map::new();
-        table.insert("violates".to_owned(), list(&verdict.violates));
+        if !verdict.violates.is_empty() {
+            table.insert("violates".to_owned(), list(&verdict.violates));
+        }
         if !verdict.may_violate.is_empty() {
             table.insert("may_violate".to_owned(), list(&verdict.may_violate));
         }

@@ -102,6 +102,9 @@ pub struct Invocation {
     /// Why there is no scenario folder, when there is none (commands that read no scenario,
     /// such as `ops`, run without one).
     pub missing: Option<String>,
+    /// Options every printed exhaustive re-run repeats (`--preemption-bound`, `--explorer`
+    /// overrides).
+    exhaustive_overrides: String,
 }
 
 impl Invocation {
@@ -157,12 +160,14 @@ impl Invocation {
                 program,
                 folder_args: String::new(),
                 missing,
+                exhaustive_overrides: String::new(),
             },
             None => Self {
                 folders,
                 program: program(&cwd),
                 folder_args,
                 missing,
+                exhaustive_overrides: String::new(),
             },
         })
     }
@@ -175,6 +180,7 @@ impl Invocation {
             program: "cargo run --release -p harness --".to_owned(),
             folder_args: String::new(),
             missing: None,
+            exhaustive_overrides: String::new(),
         }
     }
 
@@ -189,6 +195,16 @@ impl Invocation {
             folders,
             program: self.program.clone(),
             missing: None,
+            exhaustive_overrides: self.exhaustive_overrides.clone(),
+        }
+    }
+
+    /// The same invocation, its exhaustive re-run commands repeating `overrides` (e.g.
+    /// ` --preemption-bound 2`).
+    pub fn with_exhaustive_overrides(&self, overrides: &str) -> Self {
+        Self {
+            exhaustive_overrides: overrides.to_owned(),
+            ..self.clone()
         }
     }
 
@@ -228,6 +244,7 @@ impl Invocation {
         if let Some(execution) = execution {
             args.push_str(&format!(" --execution {execution}"));
         }
+        args.push_str(&self.exhaustive_overrides);
         self.command(&args)
     }
 }
@@ -302,6 +319,12 @@ mod tests {
         assert_eq!(
             elsewhere.exhaustive("x", Some(TargetKind::Audited), Some(3)),
             "cargo run --release -p harness -- --scenarios '/tmp/my scenarios' --snapshots /tmp/snaps run --scheduler exhaustive x --target audited --execution 3"
+        );
+        let overridden = plain.with_exhaustive_overrides(" --explorer shuttle-dfs");
+        assert_eq!(
+            overridden.exhaustive("x", Some(TargetKind::Sdk), Some(2)),
+            "cargo run --release -p harness -- run --scheduler exhaustive x --target sdk --execution 2 --explorer shuttle-dfs",
+            "a re-run repeats the overrides of the run that printed it"
         );
         let beside = plain.with_folders(Folders::beside(PathBuf::from("/tmp/mine")));
         assert_eq!(

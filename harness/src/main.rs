@@ -37,10 +37,6 @@ struct Cli {
     /// scenario folder].
     #[arg(long, global = true, env = SNAPSHOTS_ENV, value_name = "DIR")]
     snapshots: Option<PathBuf>,
-    /// How `run` and `generate` print their results: `json` prints one JSON document on stdout
-    /// (schema `harness-results/1`) and the human-readable report on stderr.
-    #[arg(long, global = true, value_enum, default_value_t = cli::Format::Text)]
-    format: cli::Format,
     /// How printed commands start the harness (set by the exhaustive pass for its loom build).
     #[arg(long, global = true, hide = true)]
     invoked_as: Option<String>,
@@ -76,7 +72,7 @@ enum Command {
         #[arg(long, value_parser = in_range(budget::ITERATIONS))]
         iterations: Option<usize>,
         /// Runs only this base seed [default: base seeds 1 to 20].
-        #[arg(long, conflicts_with = "seeds")]
+        #[arg(long, conflicts_with = "seeds", value_parser = clap::value_parser!(u64).range(..u64::MAX))]
         seed: Option<u64>,
         /// Runs the base seeds START..END (END excluded): one block of a sweep.
         #[arg(long, value_name = "START..END", value_parser = seed_range)]
@@ -84,6 +80,10 @@ enum Command {
         /// Prints every failure, one per base seed, instead of one line per property.
         #[arg(long, short)]
         verbose: bool,
+        /// How the results are printed: `json` prints one JSON document on stdout (schema
+        /// `harness-results/1`) and the human-readable report on stderr.
+        #[arg(long, value_enum, default_value_t = cli::Format::Text)]
+        format: cli::Format,
         /// Writes the results as a JUnit XML report to FILE (a test case per scenario × target
         /// × scheduler, failures with the commands that replay them).
         #[arg(long, value_name = "FILE")]
@@ -163,6 +163,10 @@ enum Command {
         /// Where a found case is written [default: `found/` in the scenario folder].
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// How the result is printed: `json` prints one JSON document on stdout (schema
+        /// `harness-results/1`) and the human-readable report on stderr.
+        #[arg(long, value_enum, default_value_t = cli::Format::Text)]
+        format: cli::Format,
         /// The base seeds a found case's expectations are measured over (the main job checks
         /// 20).
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
@@ -196,7 +200,10 @@ fn in_range(
     }
 }
 
-/// A clap parser for `START..END`, a non-empty range of base seeds.
+/// The most base seeds one run takes.
+const MAX_SEEDS: u64 = 1_000_000;
+
+/// A clap parser for `START..END`, a non-empty range of at most [`MAX_SEEDS`] base seeds.
 fn seed_range(text: &str) -> Result<std::ops::Range<u64>, String> {
     let (start, end) = text
         .split_once("..")
@@ -210,6 +217,12 @@ fn seed_range(text: &str) -> Result<std::ops::Range<u64>, String> {
     if start >= end {
         return Err(format!("{start}..{end} is empty: END is excluded"));
     }
+    if end - start > MAX_SEEDS {
+        return Err(format!(
+            "{start}..{end} is {} base seeds; one run takes at most {MAX_SEEDS} (split a larger sweep, see the README)",
+            end - start
+        ));
+    }
     Ok(start..end)
 }
 
@@ -218,7 +231,6 @@ fn main() -> ExitCode {
     // SIGPIPE, instead of a panic in the middle of a report.
     sigpipe::reset();
     let cli = Cli::parse();
-    cli::set_format(cli.format);
     let outcome = match Invocation::detect(cli.scenarios, cli.snapshots, cli.invoked_as) {
         Ok(mut invocation) => {
             invocation.folders.read_pending = cli.read_pending;
@@ -240,6 +252,7 @@ fn dispatch(command: Command, invocation: &Invocation) -> Outcome {
             seed,
             seeds,
             verbose,
+            format,
             junit,
             fail_fast,
             execution,
@@ -247,12 +260,18 @@ fn dispatch(command: Command, invocation: &Invocation) -> Outcome {
             explorer,
             width,
         } => {
+            cli::set_format(format);
             let targets = target.map_or_else(|| TargetKind::ALL.to_vec(), |t| vec![t]);
+            let randomized_only =
+                iterations.is_some() || seed.is_some() || seeds.is_some() || verbose || fail_fast;
             let exhaustive_only = execution.is_some()
                 || preemption_bound.is_some()
                 || explorer.is_some()
                 || width.is_some();
             match scheduler {
+                Some(RunScheduler::Exhaustive) if randomized_only => Outcome::bad_input(
+                    "--iterations, --seed, --seeds, --verbose and --fail-fast are for the randomized schedulers, not --scheduler exhaustive",
+                ),
                 Some(RunScheduler::Exhaustive) => {
                     let explore = cli::exhaustive::Explore {
                         targets,
@@ -303,8 +322,10 @@ fn dispatch(command: Command, invocation: &Invocation) -> Outcome {
             property,
             seed,
             out,
+            format,
             detection_seeds,
         } => {
+            cli::set_format(format);
             let out = match (out, &invocation.missing) {
                 (Some(out), _) => out,
                 (None, None) => invocation.folders.scenarios.join("found"),

@@ -579,9 +579,9 @@ impl<'de> Deserialize<'de> for Verdict {
                         }
                     }
                 }
-                if verdict.violates.is_empty() {
+                if verdict.violates.is_empty() && verdict.may_violate.is_empty() {
                     return Err(de::Error::custom(
-                        "a verdict table needs `violates` with at least one property (or write \"holds\")",
+                        "a verdict table needs `violates` or `may_violate` with at least one property (or write \"holds\")",
                     ));
                 }
                 Ok(verdict)
@@ -943,4 +943,50 @@ pub fn files_in(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &str = "description = \"x\"\naudit = []\n[[thread]]\nops = [{ op = \"shutdown\" }]\n[expect]\nsdk = \"holds\"\n";
+
+    #[test]
+    fn a_verdict_may_allow_without_requiring() {
+        let text = format!("{BODY}audited = {{ may_violate = [\"lost-hook\"] }}\n");
+        let scenario = parse("x", Path::new("x.toml"), &text).expect("parses");
+        assert!(scenario.expect.audited.violates.is_empty());
+        assert_eq!(scenario.expect.audited.may_violate, ["lost-hook"]);
+        let empty = format!("{BODY}audited = {{ violates = [] }}\n");
+        let error =
+            parse("x", Path::new("x.toml"), &empty).expect_err("an empty table says nothing");
+        assert!(
+            error.message.contains("needs `violates` or `may_violate`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn budgets_are_bounded_with_the_value_located() {
+        let text =
+            format!("{BODY}audited = \"holds\"\n[schedule]\nmax_steps = 0\nreason = \"r\"\n");
+        let error = parse("x", Path::new("x.toml"), &text).expect_err("zero steps");
+        assert_eq!(error.at, Some((9, 13)), "{error}");
+        assert!(
+            error
+                .message
+                .contains("`max_steps` must be from 1 to 10000000"),
+            "{error}"
+        );
+        let text = format!(
+            "{BODY}audited = \"holds\"\n[schedule]\npreemption_bound = 9\nreason = \"r\"\n"
+        );
+        let error = parse("x", Path::new("x.toml"), &text).expect_err("too deep");
+        assert!(
+            error
+                .message
+                .contains("`preemption_bound` must be from 0 to 8"),
+            "{error}"
+        );
+    }
 }

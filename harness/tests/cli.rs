@@ -178,6 +178,17 @@ fn budgets_are_validated() {
         assert_eq!(code, 2, "--iterations {iterations}: {stderr}");
         assert!(stderr.contains("is not from 1 to 1000000"), "{stderr}");
     }
+    for wrong in [
+        &["--seeds", "0..2000000"][..],
+        &["--seed", "18446744073709551615"],
+        &["--scheduler", "exhaustive", "--fail-fast"],
+        &["--scheduler", "exhaustive", "--iterations", "5"],
+    ] {
+        let (code, _, stderr) = run(harness(scenarios.path())
+            .args(["--scenarios", ".", "run", "mine"])
+            .args(wrong));
+        assert_eq!(code, 2, "{wrong:?}: {stderr}");
+    }
     let source = std::fs::read_to_string(scenarios.path().join("mine.toml")).expect("read");
     let huge = format!("{source}\n[schedule]\niterations = 9223372036854775807\nreason = \"x\"\n");
     std::fs::write(scenarios.path().join("mine.toml"), huge).expect("write");
@@ -307,6 +318,29 @@ fn a_bad_file_is_reported_and_skipped() {
         assert!(stdout.contains("good "), "ran {name}: {stdout}");
         assert!(stderr.contains("syntax.toml"), "{stderr}");
     }
+    // In JSON, the bad input fails the results as it fails the exit status.
+    let (code, stdout, _) = run(harness(folder).args([
+        "--scenarios",
+        ".",
+        "run",
+        "good",
+        "--target",
+        "sdk",
+        "--iterations",
+        "2",
+        "--seed",
+        "1",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 2);
+    let results: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
+    assert_eq!(results["passed"], false, "{stdout}");
+    assert_eq!(
+        results["errors"].as_array().map(Vec::len),
+        Some(3),
+        "{stdout}"
+    );
     let (code, _, stderr) = run(harness(folder).args(["--scenarios", ".", "run", "goo"]));
     assert_eq!(code, 2);
     assert!(

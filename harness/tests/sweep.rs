@@ -27,10 +27,16 @@ fn var<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// `HARNESS_SWEEP_SEEDS`, which must read as a non-empty `START..END`.
 fn seeds() -> std::ops::Range<u64> {
     let text = std::env::var("HARNESS_SWEEP_SEEDS").unwrap_or_else(|_| "1..101".to_owned());
-    let (start, end) = text.split_once("..").unwrap_or(("1", "101"));
-    start.trim().parse().unwrap_or(1)..end.trim().parse().unwrap_or(101)
+    let range = text.split_once("..").and_then(|(start, end)| {
+        Some(start.trim().parse::<u64>().ok()?..end.trim().parse::<u64>().ok()?)
+    });
+    match range {
+        Some(range) if !range.is_empty() => range,
+        _ => panic!("HARNESS_SWEEP_SEEDS=`{text}` is not a non-empty START..END"),
+    }
 }
 
 fn check(
@@ -68,7 +74,17 @@ fn main() {
         let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
         let range = seeds();
         let block = var("HARNESS_SWEEP_BLOCK", 10u64).max(1);
-        for path in scenario::files_in(&folder).expect("the scenarios folder is readable") {
+        let files = scenario::files_in(&folder).expect("the scenarios folder is readable");
+        for name in wanted.iter().filter(|name| **name != "all") {
+            assert!(
+                files
+                    .iter()
+                    .any(|file| file.file_stem().is_some_and(|stem| stem == *name)),
+                "HARNESS_SWEEP names `{name}`, which is no scenario in {}",
+                folder.display()
+            );
+        }
+        for path in files {
             let scenario = Arc::new(scenario::load(&path).expect("a scenario file parses"));
             if !wanted.contains(&"all") && !wanted.contains(&scenario.name.as_str()) {
                 continue;

@@ -54,8 +54,9 @@ pub fn run(
         junit.is_some(),
         &mut results,
     );
-    let published = super::publish(&results, junit);
-    Outcome::of(results.passed).and(input).and(published)
+    let passed = results.passed && results.errors.len() == loaded.errors.len();
+    let published = super::publish(results, junit);
+    Outcome::of(passed).and(input).and(published)
 }
 
 fn explore_all(
@@ -118,6 +119,15 @@ fn explore_all(
         harness::rt::CHECKER,
         here.len()
     );
+    // A re-run command repeats the overrides, or it would re-run another exploration.
+    let mut overrides = String::new();
+    if let Some(bound) = explore.preemption_bound {
+        overrides.push_str(&format!(" --preemption-bound {bound}"));
+    }
+    if let Some(explorer) = explore.explorer {
+        overrides.push_str(&format!(" --explorer {}", explorer.as_str()));
+    }
+    let invocation = &invocation.with_exhaustive_overrides(&overrides);
     let compare = explore.execution.is_none()
         && explore.preemption_bound.is_none()
         && explore.explorer.is_none();
@@ -297,16 +307,22 @@ fn run_loom_build(
         "loom explorations run in the loom build ({}):",
         quote(&workspace.join("target/loom"))
     );
-    let mut failed = Results::new("exhaustive");
-    failed.passed = false;
+    // A failure to run the loom build is said at once, and fails the results.
+    let failed = |message: String| {
+        eprintln!("error: {message}");
+        let mut failed = Results::new("exhaustive");
+        failed.passed = false;
+        failed.errors.push(message);
+        failed
+    };
     if !structured {
-        match command.status() {
-            Ok(status) => failed.passed = status.success(),
-            Err(error) => failed
-                .errors
-                .push(format!("cannot run cargo for the loom build: {error}")),
-        }
-        return failed;
+        return match command.status() {
+            Ok(status) => Results {
+                passed: status.success(),
+                ..Results::new("exhaustive")
+            },
+            Err(error) => failed(format!("cannot run cargo for the loom build: {error}")),
+        };
     }
     command
         .args(["--format", "json"])
@@ -314,20 +330,16 @@ fn run_loom_build(
         .stderr(std::process::Stdio::inherit());
     match command.output() {
         Ok(output) => match serde_json::from_slice::<Results>(&output.stdout) {
-            Ok(results) => results,
-            Err(error) => {
-                failed.errors.push(format!(
-                    "the loom build's results do not read as JSON ({error}); it exited with {}",
-                    output.status
-                ));
-                failed
-            }
+            // Its input errors are this run's, reported here already.
+            Ok(results) => Results {
+                errors: Vec::new(),
+                ..results
+            },
+            Err(error) => failed(format!(
+                "the loom build's results do not read as JSON ({error}); it exited with {}",
+                output.status
+            )),
         },
-        Err(error) => {
-            failed
-                .errors
-                .push(format!("cannot run cargo for the loom build: {error}"));
-            failed
-        }
+        Err(error) => failed(format!("cannot run cargo for the loom build: {error}")),
     }
 }

@@ -63,7 +63,7 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
             started.elapsed().as_secs_f64()
         );
         results.generated = Some(generated);
-        return super::publish(&results, None);
+        return super::publish(results, None);
     };
     let (scenario, found) = *found;
     if let Err(error) = std::fs::create_dir_all(out) {
@@ -103,7 +103,7 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
     let comment = format!(
         "{name}: found by `{}`,\nshrunk by proptest to {} operations.\nViolation: {}\nExpectations measured over {} base seeds of {} executions per scheduler.\nReplay: {}",
         invocation.command(&format!(
-            "generate --target {} --cases {} --executions {} --seed {}{} --out {}",
+            "generate --target {} --cases {} --executions {} --seed {}{}{} --out {}",
             target.as_str(),
             search.cases,
             search.executions,
@@ -112,6 +112,11 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
                 .property
                 .as_ref()
                 .map_or_else(String::new, |id| format!(" --property {id}")),
+            if search.detection_seeds == 20 {
+                String::new()
+            } else {
+                format!(" --detection-seeds {}", search.detection_seeds)
+            },
             harness::invocation::quote(&super::absolute(out))
         )),
         generate::op_count(&scenario),
@@ -121,6 +126,9 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
         written.replay(&name, target, SchedulerKind::Pct, found.seed)
     );
     let text = generate::to_toml(&scenario, &found, &expect, &comment);
+    if let Err(error) = harness::scenario::parse(&name, &path, &text) {
+        return Outcome::bad_input(format!("the generated case does not read back: {error}"));
+    }
     if let Err(error) = std::fs::write(&path, text) {
         return Outcome::bad_input(format!("{}: {error}", path.display()));
     }
@@ -130,5 +138,5 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
     generated.file = Some(path.display().to_string());
     generated.replay = Some(written.replay(&name, target, SchedulerKind::Pct, found.seed));
     results.generated = Some(generated);
-    Outcome::Failed.and(super::publish(&results, None))
+    Outcome::Failed.and(super::publish(results, None))
 }

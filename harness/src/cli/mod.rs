@@ -40,9 +40,14 @@ pub enum Format {
 
 static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Sets the format of this run of the program (once, before any output).
+/// Sets the format of this run of the program (once, before any output or thread).
 pub fn set_format(format: Format) {
     JSON.store(format == Format::Json, std::sync::atomic::Ordering::Relaxed);
+    if format == Format::Json {
+        // insta prints a differing snapshot on stdout, which carries the JSON here; the failure
+        // names the file to review with `cargo insta review`, which shows the difference.
+        std::env::set_var("INSTA_OUTPUT", "none");
+    }
 }
 
 /// Whether stdout carries JSON.
@@ -50,17 +55,22 @@ pub fn json() -> bool {
     JSON.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Prints `results` as JSON (in JSON mode) and writes them as JUnit XML to `junit`.
-pub fn publish(results: &harness::results::Results, junit: Option<&Path>) -> Outcome {
+/// Writes `results` as JUnit XML to `junit` and prints them as JSON (in JSON mode). Errors
+/// fail the results: `passed` is true exactly when the exit status is 0.
+pub fn publish(mut results: harness::results::Results, junit: Option<&Path>) -> Outcome {
+    let mut outcome = Outcome::Passed;
+    if let Some(path) = junit {
+        if let Err(error) = std::fs::write(path, results.to_junit()) {
+            let message = format!("{}: {error}", path.display());
+            results.errors.push(message.clone());
+            outcome = Outcome::bad_input(message);
+        }
+    }
+    results.passed &= results.errors.is_empty();
     if json() {
         print!("{}", results.to_json());
     }
-    if let Some(path) = junit {
-        if let Err(error) = std::fs::write(path, results.to_junit()) {
-            return Outcome::bad_input(format!("{}: {error}", path.display()));
-        }
-    }
-    Outcome::Passed
+    outcome
 }
 
 /// How a command ended; the exit status is documented in `--help`.
@@ -308,6 +318,14 @@ pub fn replay(
     let mut execution = runner::execute(&scenario, target, schedule);
     if let Some(reference) = &reference {
         runner::judge_linearizable(reference, &mut execution);
+    }
+    // Judged as the randomized run that printed the seed judged it.
+    let folders = &invocation.folders;
+    if let Some(exhaustive) =
+        harness::exhaustive::committed_outcomes(folders, &scenario.name, target)
+    {
+        let bound = scenario.schedule.preemption_bound.of(target);
+        runner::judge_within(&exhaustive, bound, &mut execution);
     }
     println!(
         "scenario {} on {} under {} with seed {seed}",

@@ -34,7 +34,7 @@ pub fn run(names: &[String], options: &RunOptions, output: &Output) -> Outcome {
     let mut results = Results::new("run");
     results.errors.clone_from(&loaded.errors);
     results.add_runs(&reports);
-    let published = super::publish(&results, output.junit.as_deref());
+    let published = super::publish(results, output.junit.as_deref());
     reported.and(input).and(published)
 }
 
