@@ -391,9 +391,9 @@ fn run_target(
     let mut general = Vec::new();
     if exhaustive.is_none() && options.require_exhaustive {
         general.push(Failure::new(format!(
-            "{name} on {on}: no exhaustive outcome set to check the randomized outcomes against ({} is missing); run `{}` and review it with `cargo insta review`",
+            "{name} on {on}: no exhaustive outcome set to check the randomized outcomes against ({} is missing); write the scenario's snapshots with `{}`",
             folders.exhaustive_snapshot(name, target).display(),
-            options.invocation.exhaustive(name, Some(target), None)
+            options.invocation.command(&format!("bless {name}"))
         )));
     }
     if !reference.complete && scenario.oracle_opt_out.is_none() {
