@@ -3,7 +3,7 @@
 //! `schema` field (`harness-results/1`); fields are only ever added within a version.
 
 use crate::properties::Property;
-use crate::suite::{ExhaustiveReport, Failure, ScenarioReport};
+use crate::suite::{verdict_of, ExhaustiveReport, Failure, ScenarioReport};
 use serde::{Deserialize, Serialize};
 
 /// The schema id every results document carries.
@@ -108,20 +108,24 @@ impl Results {
     pub fn add_runs(&mut self, reports: &[ScenarioReport]) {
         for report in reports {
             for target in &report.targets {
-                let verdict = match target.target {
-                    crate::target::TargetKind::Sdk => &report.scenario.expect.sdk,
-                    crate::target::TargetKind::Audited => &report.scenario.expect.audited,
-                };
+                let verdict = verdict_of(&report.scenario, target.target);
                 for scheduler in &target.schedulers {
+                    // This scheduler's failures, and those of the scenario and target as a whole.
+                    let failures: Vec<Failure> = target
+                        .failures
+                        .iter()
+                        .filter(|f| {
+                            f.scheduler
+                                .as_deref()
+                                .is_none_or(|s| s == scheduler.scheduler.as_str())
+                        })
+                        .cloned()
+                        .collect();
                     self.cases.push(Case {
                         scenario: report.scenario.name.clone(),
                         target: target.target.as_str().to_owned(),
                         scheduler: scheduler.scheduler.as_str().to_owned(),
-                        passed: target.failures.iter().all(|f| {
-                            f.scheduler
-                                .as_deref()
-                                .is_some_and(|s| s != scheduler.scheduler.as_str())
-                        }),
+                        passed: failures.is_empty(),
                         executions: scheduler.executions,
                         outcomes: target.reference.outcomes.len(),
                         violated: ids(scheduler.violated.iter().copied()),
@@ -146,16 +150,7 @@ impl Results {
                                 },
                             )
                             .collect(),
-                        failures: target
-                            .failures
-                            .iter()
-                            .filter(|f| {
-                                f.scheduler
-                                    .as_deref()
-                                    .is_none_or(|s| s == scheduler.scheduler.as_str())
-                            })
-                            .cloned()
-                            .collect(),
+                        failures,
                         seconds: None,
                     });
                 }
@@ -167,10 +162,7 @@ impl Results {
     /// The cases of exhaustive explorations.
     pub fn add_explorations(&mut self, reports: &[ExhaustiveReport]) {
         for report in reports {
-            let verdict = match report.target {
-                crate::target::TargetKind::Sdk => &report.scenario.expect.sdk,
-                crate::target::TargetKind::Audited => &report.scenario.expect.audited,
-            };
+            let verdict = verdict_of(&report.scenario, report.target);
             let exploration = &report.exploration;
             self.cases.push(Case {
                 scenario: report.scenario.name.clone(),

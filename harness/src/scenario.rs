@@ -743,11 +743,14 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         at: None,
         message: format!("cannot read: {error}"),
     })?;
-    let name = path
-        .file_stem()
+    parse(&stem(path), path, &source)
+}
+
+/// A scenario file's name in commands and reports: its file stem.
+pub fn stem(path: &Path) -> String {
+    path.file_stem()
         .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    parse(&name, path, &source)
+        .unwrap_or_default()
 }
 
 /// Parses and validates a scenario from its text; `path` is only used in messages.

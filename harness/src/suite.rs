@@ -177,7 +177,8 @@ impl ScenarioReport {
     }
 }
 
-fn verdict_of(scenario: &Scenario, target: TargetKind) -> &Verdict {
+/// What `scenario` expects of `target`.
+pub fn verdict_of(scenario: &Scenario, target: TargetKind) -> &Verdict {
     match target {
         TargetKind::Sdk => &scenario.expect.sdk,
         TargetKind::Audited => &scenario.expect.audited,
@@ -219,6 +220,15 @@ pub fn run_scenario(
     }
 }
 
+/// The oracle's sequential outcomes of `scenario` on `target` (none when it opts out).
+fn reference_of(scenario: &Arc<Scenario>, target: TargetKind) -> Reference {
+    if scenario.oracle_opt_out.is_some() {
+        Reference::default()
+    } else {
+        runner::reference(scenario, target)
+    }
+}
+
 /// The oracle's part of a scenario's report: per target its sequential outcomes, and no
 /// randomized run (what the exhaustive pass needs before the randomized check can run).
 pub fn sequential_report(scenario: &Arc<Scenario>, targets: &[TargetKind]) -> ScenarioReport {
@@ -226,11 +236,7 @@ pub fn sequential_report(scenario: &Arc<Scenario>, targets: &[TargetKind]) -> Sc
         .iter()
         .map(|&target| TargetReport {
             target,
-            reference: if scenario.oracle_opt_out.is_some() {
-                Reference::default()
-            } else {
-                runner::reference(scenario, target)
-            },
+            reference: reference_of(scenario, target),
             schedulers: Vec::new(),
             failures: Vec::new(),
             every_failure: Vec::new(),
@@ -260,11 +266,7 @@ fn run_target(
     let name = &scenario.name;
     let on = target.as_str();
     let (required, allowed) = expected(scenario, target);
-    let reference = if scenario.oracle_opt_out.is_some() {
-        Reference::default()
-    } else {
-        runner::reference(scenario, target)
-    };
+    let reference = reference_of(scenario, target);
     let judge = reference.complete.then_some(&reference);
     let folders = &options.invocation.folders;
     let exhaustive = crate::exhaustive::committed_outcomes(folders, name, target);

@@ -62,6 +62,11 @@ fn failing_folder() -> tempfile::TempDir {
     folder
 }
 
+/// The `FAIL ...` lines of a report.
+fn fail_lines(stdout: &str) -> Vec<&str> {
+    stdout.lines().filter(|l| l.starts_with("FAIL ")).collect()
+}
+
 /// The first `replay: ...` command a report prints.
 fn replay_line(stdout: &str) -> String {
     stdout
@@ -239,7 +244,7 @@ fn failures_are_grouped_and_progress_is_a_line_per_scenario() {
     ];
     let (code, stdout, stderr) = run(harness(scenarios.path()).args(args));
     assert_eq!(code, 1);
-    let fails: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL ")).collect();
+    let fails: Vec<&str> = fail_lines(&stdout);
     // lost-hook and not-linearizable under two schedulers, and the missing exhaustive snapshot.
     assert_eq!(fails.len(), 5, "{stdout}");
     assert!(
@@ -262,7 +267,7 @@ fn failures_are_grouped_and_progress_is_a_line_per_scenario() {
         .collect();
     assert_eq!(progress.len(), 1, "{stderr}");
     let (_, verbose, _) = run(harness(scenarios.path()).args(args).arg("--verbose"));
-    let every = verbose.lines().filter(|l| l.starts_with("FAIL ")).count();
+    let every = fail_lines(&verbose).len();
     assert!(every > 40, "--verbose prints one per base seed: {every}");
 }
 
@@ -392,7 +397,7 @@ fn a_generated_case_runs_as_written() {
     let (code, stdout, _) =
         run(harness(out.path()).args(["--scenarios", ".", "run", &name, "--seed", "1"]));
     assert_eq!(code, 1, "{stdout}");
-    let fails: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL ")).collect();
+    let fails: Vec<&str> = fail_lines(&stdout);
     assert_eq!(fails.len(), 2, "{stdout}");
     assert!(
         fails
@@ -564,8 +569,13 @@ fn bless_adds_a_scenario_in_one_command() {
             file.display()
         );
     }
-    let exhaustive = std::fs::read_to_string(&files[2]).expect("the audited exhaustive snapshot");
-    assert!(exhaustive.contains("violated: lost-hook"), "{exhaustive}");
+    let sdk = std::fs::read_to_string(&files[1]).expect("the sdk exhaustive snapshot");
+    assert!(sdk.contains("[sdk] as expected\nviolated: -"), "{sdk}");
+    let audited = std::fs::read_to_string(&files[2]).expect("the audited exhaustive snapshot");
+    assert!(
+        audited.contains("[audited] as expected\nviolated: lost-hook"),
+        "{audited}"
+    );
     // Now the scenario runs as a committed one does: randomized and exhaustive.
     let (code, stdout, _) = run(harness(folder).args(["--scenarios", ".", "run", "two_hooks"]));
     assert_eq!(code, 0, "{stdout}");

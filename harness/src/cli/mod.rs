@@ -169,7 +169,7 @@ pub fn load(invocation: &Invocation, names: &[String]) -> Loaded {
             }
         }
     };
-    let stems: Vec<String> = files.iter().map(|file| stem(file)).collect();
+    let stems: Vec<String> = files.iter().map(|file| scenario::stem(file)).collect();
     let mut wanted: Vec<String> = Vec::new();
     for name in names {
         match resolve(folder, name, &stems) {
@@ -180,7 +180,7 @@ pub fn load(invocation: &Invocation, names: &[String]) -> Loaded {
     }
     let mut scenarios = Vec::new();
     for file in &files {
-        let name = stem(file);
+        let name = scenario::stem(file);
         if !names.is_empty() && !wanted.contains(&name) {
             // Parsed only to report it: a bad file is never silently skipped.
             if let Err(error) = scenario::load(file) {
@@ -194,12 +194,6 @@ pub fn load(invocation: &Invocation, names: &[String]) -> Loaded {
         }
     }
     Loaded { scenarios, errors }
-}
-
-fn stem(file: &Path) -> String {
-    file.file_stem()
-        .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// The stem of the scenario file `name` means: a stem, `STEM.toml`, or a path to a file in
@@ -217,9 +211,7 @@ fn resolve(folder: &Path, name: &str, stems: &[String]) -> Result<String, String
                 ));
             }
         }
-        path.file_stem()
-            .map(|stem| stem.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        scenario::stem(path)
     } else {
         name.to_owned()
     };
