@@ -13,8 +13,9 @@
 //! that snapshot equal to a fresh computation.
 
 use crate::invocation::Folders;
+use crate::oracle::{self, Reference};
 use crate::properties::{Property, Violation};
-use crate::runner::{self, Reference};
+use crate::runner;
 use crate::scenario::{ExplorerKind, Scenario};
 use crate::target::TargetKind;
 use crate::world::{FinalState, World};
@@ -79,7 +80,7 @@ impl Exploration {
     ) {
         let number = self.executions;
         if let Some(reference) = reference {
-            runner::judge_linearizable(reference, &mut execution);
+            oracle::judge(reference, &mut execution);
         }
         let captured = capture.filter(|capture| capture.execution == number);
         let wants_trace = captured.is_some()
@@ -369,8 +370,29 @@ pub fn committed_outcomes(
     parse_outcome_sets(&text, "outcome").remove(target.as_str())
 }
 
+/// The environment variable through which the normal build hands the loom build the oracle's
+/// references (with their timelines) for the explorations it runs: a JSON file mapping
+/// [`snapshot_name`]s to references.
+pub const REFERENCES_ENV: &str = "HARNESS_LOOM_REFERENCES";
+
+/// The references the normal build handed this loom build, read once.
+fn handed_references() -> Option<&'static BTreeMap<String, Reference>> {
+    static HANDED: std::sync::OnceLock<Option<BTreeMap<String, Reference>>> =
+        std::sync::OnceLock::new();
+    HANDED
+        .get_or_init(|| {
+            let path = std::env::var_os(REFERENCES_ENV)?;
+            let text = std::fs::read(&path).ok()?;
+            serde_json::from_slice(&text).ok()
+        })
+        .as_ref()
+}
+
 /// The oracle's reference for the exhaustive pass: computed by shuttle's whole-operation DFS in
-/// the normal build; read from the scenario's committed snapshot in the loom build.
+/// the normal build. The loom build cannot compute it: it uses the references the normal build
+/// that started it handed over ([`REFERENCES_ENV`]), or, run by hand, the sequential outcomes of
+/// the scenario's committed snapshot, without timelines (the real-time order is then not
+/// judged, only the outcomes).
 pub fn reference(
     folders: &Folders,
     scenario: &Arc<Scenario>,
@@ -380,6 +402,11 @@ pub fn reference(
         return None;
     }
     if cfg!(harness_loom) {
+        if let Some(references) = handed_references() {
+            return references
+                .get(&snapshot_name(&scenario.name, kind))
+                .cloned();
+        }
         let text = folders.read_snapshot(&folders.scenario_snapshot(&scenario.name))?;
         let outcomes = parse_outcome_sets(&text, "sequential outcome").remove(kind.as_str())?;
         Some(Reference {
@@ -388,6 +415,6 @@ pub fn reference(
             ..Reference::default()
         })
     } else {
-        Some(runner::reference(scenario, kind))
+        Some(oracle::reference(scenario, kind))
     }
 }

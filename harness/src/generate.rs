@@ -6,6 +6,7 @@
 //! The vocabulary is kept small on purpose (three providers, two hooks, two handlers, one
 //! domain) so that generated operations collide on shared state often.
 
+use crate::oracle;
 use crate::properties::{Property, Violation};
 use crate::runner::{self, Schedule};
 use crate::scenario::{
@@ -193,7 +194,7 @@ pub fn check(
 ) -> Option<Found> {
     // Generated cases are judged by the oracle when their sequential space is small; the few
     // with a large one are judged by the properties alone, which keeps each case fast.
-    let reference = runner::reference_bounded(scenario, kind, GENERATED_REFERENCE_BOUND);
+    let reference = oracle::reference_bounded(scenario, kind, GENERATED_REFERENCE_BOUND);
     let steps = runner::calibrate_pct(scenario, kind);
     let matches = |v: &Violation| accept(scenario, v);
     let search = |depth: usize| -> Option<Found> {
@@ -209,7 +210,7 @@ pub fn check(
                 },
             );
             if reference.complete {
-                runner::judge_linearizable(&reference, &mut execution);
+                oracle::judge(&reference, &mut execution);
             }
             execution
                 .violations

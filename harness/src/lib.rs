@@ -8,6 +8,7 @@ pub mod audited;
 pub mod exhaustive;
 pub mod generate;
 pub mod invocation;
+pub mod oracle;
 pub mod properties;
 pub mod results;
 pub mod rt;
@@ -41,9 +42,14 @@ pub fn ops_reference() -> String {
         scenario::INIT_BEHAVIOURS.join(", ")
     ));
     out.push_str("properties:\n");
+    let width = properties::Property::ALL
+        .iter()
+        .map(|property| property.id().len())
+        .max()
+        .unwrap_or_default();
     for property in properties::Property::ALL {
         out.push_str(&format!(
-            "  {:<24} {}\n",
+            "  {:<width$} {}\n",
             property.id(),
             property.description()
         ));

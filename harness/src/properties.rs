@@ -22,13 +22,14 @@ pub enum Property {
     LostHook,
     LostHandler,
     NotLinearizable,
+    NotSequentiallyConsistent,
     Deadlock,
     StepBound,
     OutsideExhaustive,
 }
 
 impl Property {
-    pub const ALL: [Property; 13] = [
+    pub const ALL: [Property; 14] = [
         Property::InitOnce,
         Property::ShutdownOnce,
         Property::OrphanedProvider,
@@ -39,6 +40,7 @@ impl Property {
         Property::LostHook,
         Property::LostHandler,
         Property::NotLinearizable,
+        Property::NotSequentiallyConsistent,
         Property::Deadlock,
         Property::StepBound,
         Property::OutsideExhaustive,
@@ -56,6 +58,7 @@ impl Property {
             Property::LostHook => "lost-hook",
             Property::LostHandler => "lost-handler",
             Property::NotLinearizable => "not-linearizable",
+            Property::NotSequentiallyConsistent => "not-sequentially-consistent",
             Property::Deadlock => "deadlock",
             Property::StepBound => "step-bound",
             Property::OutsideExhaustive => "outside-exhaustive",
@@ -89,7 +92,10 @@ impl Property {
                 "every handler added after the last clear runs for each matching event emitted after the threads finish"
             }
             Property::NotLinearizable => {
-                "the outcome is one that some sequential execution of whole operations produces"
+                "some sequential execution of whole operations produces the outcome in an order that respects real time: an operation or background step that ended before another began comes first"
+            }
+            Property::NotSequentiallyConsistent => {
+                "the outcome is one that some sequential execution of whole operations produces, in any order (each thread's own order kept; real time not asked)"
             }
             Property::Deadlock => "no execution deadlocks (reported with its trace, never a hang)",
             Property::StepBound => "no execution exceeds the scenario's step bound",

@@ -6,13 +6,14 @@
 //! deadlock, the step bound) become violations with the trace recorded so far; nothing here
 //! hangs or lets a panic escape.
 
+use crate::oracle::{self, Reference};
 use crate::properties::{self, Property, Violation};
 use crate::scenario::{Op, Scenario};
 use crate::sched::{execution_seed, SchedulerKind, SeededPct};
 use crate::target::TargetKind;
 use crate::world::{FinalState, Log, OpRecord, World};
 use openfeature_sdk_shuttle::observe;
-use shuttle::scheduler::{DfsScheduler, RandomScheduler, Scheduler};
+use shuttle::scheduler::{RandomScheduler, Scheduler};
 use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -115,9 +116,9 @@ fn run_op(
     op: &Op,
     last: bool,
 ) {
-    world.set_in_op(true);
     let label = op.label();
     let start = world.now();
+    world.begin_op(key.clone(), start);
     world.trace(format!("begin {label}"));
     let result = catch_unwind(AssertUnwindSafe(|| target.run(op)))
         .unwrap_or_else(|payload| Err(format!("panic: {}", panic_text(payload.as_ref()))));
@@ -126,7 +127,7 @@ fn run_op(
         Err(error) => format!("end {label} RAISED {error}"),
     });
     let end = world.now();
-    world.set_in_op(false);
+    world.end_op();
     let thread = world.current_actor();
     world.with_log(|log| {
         log.ops.push(OpRecord {
@@ -342,87 +343,6 @@ pub fn schedule_for(
     )
 }
 
-/// The oracle's reference: every outcome of every sequential execution (whole operations, each
-/// thread's operations in order, background work as steps of its own), explored exhaustively
-/// with shuttle's DFS over the whole-operation mode.
-#[derive(Clone, Debug, Default)]
-pub struct Reference {
-    pub outcomes: BTreeSet<String>,
-    /// Sequential executions explored.
-    pub explored: usize,
-    /// Sequential explorations that failed (deadlock or step bound); the reference is then
-    /// incomplete.
-    pub blocked: usize,
-    /// Whether the exploration finished within its bound.
-    pub complete: bool,
-}
-
-/// The bound on sequential executions explored for the reference.
-const REFERENCE_BOUND: usize = 200_000;
-
-pub fn reference(scenario: &Arc<Scenario>, kind: TargetKind) -> Reference {
-    reference_bounded(scenario, kind, REFERENCE_BOUND)
-}
-
-/// The reference, exploring at most `bound` sequential executions (incomplete beyond).
-pub fn reference_bounded(scenario: &Arc<Scenario>, kind: TargetKind, bound: usize) -> Reference {
-    // One DFS run explores every schedule; each execution's outcome is collected through the
-    // shared sink below, because `Runner::run` executes them all in one call.
-    let sink: Arc<Mutex<Reference>> = Arc::default();
-    let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
-    let run = quietly(|| {
-        catch_unwind(AssertUnwindSafe(|| {
-            Runner::new(
-                crate::sched::WholeOps::new(DfsScheduler::new(Some(bound), false)),
-                config(scenario.schedule.max_steps),
-            )
-            .run(move || {
-                let world = World::new(Arc::clone(&scenario_in), true);
-                let state: Mutex<Option<FinalState>> = Mutex::new(None);
-                body(&scenario_in, kind, &world, &state);
-                let log = world.take_log();
-                let mut sink = sink_in.lock().unwrap_or_else(|p| p.into_inner());
-                sink.explored += 1;
-                let finished = state.lock().unwrap_or_else(|p| p.into_inner()).take();
-                if let Some(state) = finished {
-                    sink.outcomes
-                        .insert(properties::outcome(&scenario_in, &log, &state));
-                }
-            })
-        }))
-    });
-    observe::set(None);
-    observe::forget_background();
-    let mut reference = sink.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    match run {
-        Ok(executions) => reference.complete = executions < bound,
-        Err(_) => {
-            // A sequential execution that deadlocks or exceeds the step bound stops the DFS; the
-            // reference is then incomplete and the oracle does not judge this scenario.
-            reference.blocked += 1;
-            reference.complete = false;
-        }
-    }
-    reference
-}
-
-/// The outcome of `outcomes` closest to `outcome` (fewest differing lines) and the difference.
-pub fn nearest(outcomes: &BTreeSet<String>, outcome: &str) -> Option<(String, Vec<String>)> {
-    let lines: BTreeSet<&str> = outcome.lines().collect();
-    outcomes
-        .iter()
-        .map(|candidate| {
-            let theirs: BTreeSet<&str> = candidate.lines().collect();
-            let mut diff: Vec<String> = theirs
-                .difference(&lines)
-                .map(|l| format!("- {l}"))
-                .collect();
-            diff.extend(lines.difference(&theirs).map(|l| format!("+ {l}")));
-            (candidate.clone(), diff)
-        })
-        .min_by_key(|(_, diff)| diff.len())
-}
-
 /// Results of a batch of executions of one scenario, target and scheduler.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -475,10 +395,10 @@ pub fn run_batch(
         };
         let mut execution = execute(scenario, kind, schedule);
         if let Some(reference) = judges.reference {
-            judge_linearizable(reference, &mut execution);
+            oracle::judge(reference, &mut execution);
         }
         if let Some(exhaustive) = judges.exhaustive {
-            judge_within(
+            oracle::judge_within(
                 exhaustive,
                 scenario.schedule.preemption_bound.of(kind),
                 &mut execution,
@@ -500,43 +420,4 @@ pub fn run_batch(
         }
     }
     batch
-}
-
-/// Adds a `not-linearizable` violation when a finished execution's outcome is not in the
-/// (complete) reference.
-pub fn judge_linearizable(reference: &Reference, execution: &mut Execution) {
-    if !reference.complete
-        || execution.outcome.starts_with("FAILED")
-        || reference.outcomes.contains(&execution.outcome)
-    {
-        return;
-    }
-    let detail = match nearest(&reference.outcomes, &execution.outcome) {
-        Some((_, diff)) => format!(
-            "no sequential execution produces this outcome; nearest differs by: {}",
-            diff.join(" | ")
-        ),
-        None => "no sequential execution produces any outcome".to_owned(),
-    };
-    execution.violations.push(Violation {
-        property: Property::NotLinearizable,
-        detail,
-    });
-}
-
-/// Adds an `outside-exhaustive` violation when a finished execution's outcome is not in the
-/// scenario's exhaustive outcome set.
-pub fn judge_within(exhaustive: &BTreeSet<String>, bound: usize, execution: &mut Execution) {
-    if execution.outcome.starts_with("FAILED") || exhaustive.contains(&execution.outcome) {
-        return;
-    }
-    let difference = nearest(exhaustive, &execution.outcome)
-        .map(|(_, diff)| diff.join(" | "))
-        .unwrap_or_default();
-    execution.violations.push(Violation {
-        property: Property::OutsideExhaustive,
-        detail: format!(
-            "the exhaustive exploration (preemption bound {bound}) never produced this outcome; nearest differs by: {difference}"
-        ),
-    });
 }

@@ -3,8 +3,9 @@
 //! violation, every failure with the one command that replays it, and the canonical snapshot.
 
 use crate::invocation::Invocation;
+use crate::oracle::{self, Reference};
 use crate::properties::Property;
-use crate::runner::{self, Batch, Reference};
+use crate::runner::{self, Batch};
 use crate::scenario::{Scenario, Verdict};
 use crate::sched::SchedulerKind;
 use crate::target::TargetKind;
@@ -225,7 +226,7 @@ fn reference_of(scenario: &Arc<Scenario>, target: TargetKind) -> Reference {
     if scenario.oracle_opt_out.is_some() {
         Reference::default()
     } else {
-        runner::reference(scenario, target)
+        oracle::reference(scenario, target)
     }
 }
 

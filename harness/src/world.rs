@@ -8,7 +8,7 @@
 
 use crate::scenario::Scenario;
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What a test provider was asked to do, counted.
@@ -61,8 +61,31 @@ pub struct OpRecord {
     pub result: Result<String, String>,
 }
 
+/// One step of background work (an initialize, one event of a provider's event thread), or the
+/// binding half of an operation that initializes inline: what the oracle orders besides whole
+/// operations. Its id is the same in every execution of a scenario: the class (what ran) and
+/// the occurrence of that class, counted from 1 in the order the occurrences began.
+#[derive(Clone, Debug)]
+pub struct StepRecord {
+    /// `p0.initialize()`, `p0.emit(ready)`, `T0.1/bind`.
+    pub class: String,
+    /// The occurrence of the class, from 1, in the order they began.
+    pub occurrence: usize,
+    /// Who ran it, as the trace names them.
+    pub actor: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl StepRecord {
+    /// The step's identity across executions: `p0.emit(ready)#2`.
+    pub fn id(&self) -> String {
+        format!("{}#{}", self.class, self.occurrence)
+    }
+}
+
 /// Everything recorded during one execution.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Log {
     pub trace: Vec<TraceLine>,
     pub providers: BTreeMap<String, ProviderRecord>,
@@ -71,6 +94,10 @@ pub struct Log {
     /// Per hook, how many `before` stages ran.
     pub hook_calls: BTreeMap<String, usize>,
     pub ops: Vec<OpRecord>,
+    /// Background steps and binding halves, in the order they ended.
+    pub steps: Vec<StepRecord>,
+    /// Per step class, how many occurrences have begun.
+    pub began: BTreeMap<String, usize>,
 }
 
 std::thread_local! {
@@ -107,11 +134,14 @@ pub struct World {
     /// Whole-operation mode, for the oracle: tasks switch only at operation boundaries (and
     /// when the running task blocks), so no two operations interleave.
     pub sequential: bool,
-    /// Tasks inside an operation.
-    in_op: std::sync::Mutex<BTreeSet<usize>>,
+    /// Tasks inside an operation, with the operation's key and first step, and whether a step
+    /// boundary has split it (an initialization inline in `set_provider_and_wait`).
+    in_op: std::sync::Mutex<BTreeMap<usize, (String, usize, bool)>>,
     log: std::sync::Mutex<Log>,
     actors: std::sync::Mutex<BTreeMap<usize, String>>,
     background: std::sync::Mutex<Vec<crate::rt::JoinHandle<()>>>,
+    /// Background steps begun and not yet ended, with their task.
+    open: std::sync::Mutex<Vec<(usize, StepRecord)>>,
 }
 
 use crate::rt::current_task;
@@ -121,10 +151,11 @@ impl World {
         Arc::new(Self {
             scenario,
             sequential,
-            in_op: std::sync::Mutex::new(BTreeSet::new()),
+            in_op: std::sync::Mutex::new(BTreeMap::new()),
             log: std::sync::Mutex::new(Log::default()),
             actors: std::sync::Mutex::new(BTreeMap::new()),
             background: std::sync::Mutex::new(Vec::new()),
+            open: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -138,6 +169,7 @@ impl World {
 
     /// Takes the log out at the end of an execution.
     pub fn take_log(&self) -> Log {
+        self.end_finished_steps();
         self.with_log(std::mem::take)
     }
 
@@ -181,10 +213,97 @@ impl World {
     }
 
     fn in_op(&self) -> bool {
+        self.current_op().is_some()
+    }
+
+    /// The key and first step of the operation the current task is inside, and whether it
+    /// has been split, if any.
+    fn current_op(&self) -> Option<(String, usize, bool)> {
         self.in_op
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .contains(&current_task())
+            .get(&current_task())
+            .cloned()
+    }
+
+    /// Begins one occurrence of the background step `class` on the current task (an
+    /// initialize, one event of a provider's event thread), for the oracle's real-time order. It
+    /// ends where the task's atomic step ends in the sequential specification: at the task's next
+    /// step boundary, at the end of the operation it runs in, or with the task itself.
+    ///
+    /// Inside an operation that no boundary has split, the step is part of the operation's own
+    /// atomic step (Python's inline initialize) and is not recorded apart from it.
+    pub fn begin_step(&self, class: &str) {
+        let unsplit = self
+            .in_op
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&current_task())
+            .is_some_and(|(_, _, split)| !split);
+        if unsplit {
+            return;
+        }
+        let task = current_task();
+        let actor = self.current_actor();
+        let record = self.with_log(|log| {
+            let began = log.began.entry(class.to_owned()).or_default();
+            *began += 1;
+            StepRecord {
+                class: class.to_owned(),
+                occurrence: *began,
+                actor,
+                start: log.trace.len(),
+                end: log.trace.len(),
+            }
+        });
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((task, record));
+    }
+
+    /// Ends the current task's open steps here.
+    fn end_steps(&self) {
+        let task = current_task();
+        let ended: Vec<StepRecord> = {
+            let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+            if !open.iter().any(|(owner, _)| *owner == task) {
+                return;
+            }
+            let (mine, others): (Vec<_>, Vec<_>) =
+                open.drain(..).partition(|(owner, _)| *owner == task);
+            *open = others;
+            mine.into_iter().map(|(_, step)| step).collect()
+        };
+        if !ended.is_empty() {
+            self.with_log(|log| {
+                let now = log.trace.len();
+                log.steps.extend(
+                    ended
+                        .into_iter()
+                        .map(|step| StepRecord { end: now, ..step }),
+                );
+            });
+        }
+    }
+
+    /// Ends every step still open when its task finished (an SDK initialization thread): after
+    /// the last trace line of its actor.
+    fn end_finished_steps(&self) {
+        let open = std::mem::take(&mut *self.open.lock().unwrap_or_else(|p| p.into_inner()));
+        self.with_log(|log| {
+            for (_, step) in open {
+                let end = log
+                    .trace
+                    .iter()
+                    .rposition(|line| line.actor == step.actor)
+                    .map_or(step.start, |line| line + 1);
+                log.steps.push(StepRecord {
+                    end: end.max(step.start),
+                    ..step
+                });
+            }
+        });
     }
 
     /// Marks one step of background work (one event of a provider's event thread): in
@@ -194,7 +313,8 @@ impl World {
     /// the oracle's exploration does not count one order of steps twice.
     pub fn turn(&self) -> TurnGuard<'_> {
         TurnGuard {
-            world: (self.sequential && !self.in_op()).then_some(self),
+            world: self,
+            boundary: self.sequential && !self.in_op(),
         }
     }
 
@@ -202,12 +322,37 @@ impl World {
     /// specification, binding (and `attach`) and initialization are separate steps, whether the
     /// initialization runs on a background thread or inline in `set_provider_and_wait` (the SDK
     /// binds first there too). A provider may emit between the two.
+    /// Inside an operation (an initialization inline in `set_provider_and_wait`), the
+    /// operation's first half, from its start to here, is recorded as its binding half,
+    /// `{key}/bind`.
     pub fn background_step(&self) {
+        if let Some((key, start, _)) = self.current_op() {
+            self.in_op
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(current_task(), (key.clone(), start, true));
+            let class = format!("{key}/bind");
+            let actor = self.current_actor();
+            self.with_log(|log| {
+                let began = log.began.entry(class.clone()).or_default();
+                *began += 1;
+                let occurrence = *began;
+                log.steps.push(StepRecord {
+                    class,
+                    occurrence,
+                    actor,
+                    start,
+                    end: log.trace.len(),
+                })
+            });
+        }
         self.boundary();
     }
 
-    /// A step boundary: other tasks may run here in whole-operation mode.
+    /// A step boundary: the current task's open steps end; other tasks may run here in
+    /// whole-operation mode.
     pub fn boundary(&self) {
+        self.end_steps();
         if self.sequential {
             SWITCH_ALLOWED.with(|allowed| allowed.set(true));
             crate::rt::yield_now();
@@ -215,14 +360,22 @@ impl World {
         }
     }
 
-    /// Marks the current task as inside (or outside) an operation.
-    pub fn set_in_op(&self, inside: bool) {
-        let mut in_op = self.in_op.lock().unwrap_or_else(|p| p.into_inner());
-        if inside {
-            in_op.insert(current_task());
-        } else {
-            in_op.remove(&current_task());
-        }
+    /// Marks the current task as inside the operation `key`, which began at step `start`.
+    pub fn begin_op(&self, key: String, start: usize) {
+        self.in_op
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(current_task(), (key, start, false));
+    }
+
+    /// Marks the current task as outside any operation; the steps it began inside this one (an
+    /// inline initialization) end here.
+    pub fn end_op(&self) {
+        self.end_steps();
+        self.in_op
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&current_task());
     }
 
     /// Spawns a background thread of the harness's own (a provider's event thread); joined by
@@ -311,13 +464,15 @@ impl World {
 
 /// Returned by [`World::turn`]: the end of the step, where other tasks may run.
 pub struct TurnGuard<'a> {
-    world: Option<&'a World>,
+    world: &'a World,
+    boundary: bool,
 }
 
 impl Drop for TurnGuard<'_> {
     fn drop(&mut self) {
-        if let Some(world) = self.world {
-            world.boundary();
+        self.world.end_steps();
+        if self.boundary {
+            self.world.boundary();
         }
     }
 }

@@ -3,6 +3,7 @@
 //! most six operations, written as a scenario file that parses and replays the violation.
 
 use harness::generate::{self, Accept};
+use harness::oracle;
 use harness::properties::{Property, Violation};
 use harness::runner::{self, Schedule};
 use harness::scenario::{self, Op, Scenario};
@@ -84,8 +85,8 @@ fn rediscover(accept: &Accept, rng_seed: u64) -> Violation {
             estimated_steps: runner::calibrate_pct(&parsed, TargetKind::Audited),
         },
     );
-    let reference = runner::reference(&parsed, TargetKind::Audited);
-    runner::judge_linearizable(&reference, &mut replay);
+    let reference = oracle::reference(&parsed, TargetKind::Audited);
+    oracle::judge(&reference, &mut replay);
     assert!(
         replay
             .violations

@@ -9,8 +9,9 @@
 
 use harness::exhaustive::{self, Capture};
 use harness::invocation::Invocation;
-use harness::properties::Property;
-use harness::runner::{self, Reference, Schedule};
+use harness::oracle::{self, Reference};
+use harness::properties::{Property, Violation};
+use harness::runner::{self, Schedule};
 use harness::scenario::{self, ExplorerKind, PerTarget, Scenario};
 use harness::sched::SchedulerKind;
 use harness::suite::{self, RunOptions};
@@ -82,7 +83,7 @@ struct Audited {
 impl Audited {
     fn load(path: &Path) -> Result<Self, Failed> {
         let scenario = Arc::new(scenario::load(path).map_err(|error| error.to_string())?);
-        let reference = runner::reference(&scenario, TargetKind::Audited);
+        let reference = oracle::reference(&scenario, TargetKind::Audited);
         let estimated_steps = runner::calibrate_pct(&scenario, TargetKind::Audited);
         Ok(Self {
             scenario,
@@ -140,7 +141,7 @@ fn check_replay(path: &Path) -> Result<(), Failed> {
         );
         let replay = || {
             let mut execution = runner::execute(scenario, TargetKind::Audited, schedule);
-            runner::judge_linearizable(&audited.reference, &mut execution);
+            oracle::judge(&audited.reference, &mut execution);
             let found = execution.violations.iter().any(|v| v.property == property);
             (
                 found,
@@ -182,6 +183,48 @@ fn check_oracle_alone(path: &Path) -> Result<(), Failed> {
             )
             .into());
         }
+    }
+    Ok(())
+}
+
+/// For a scenario whose audited target may be non-linearizable while every outcome stays
+/// sequentially consistent: PCT finds an execution that only the real-time order condemns, the
+/// report names the two steps whose order every explanation contradicts, and its seed replays it.
+fn check_real_time_only(path: &Path) -> Result<(), Failed> {
+    let audited = Audited::load(path)?;
+    let scenario = &audited.scenario;
+    let wanted = BTreeSet::from([Property::NotLinearizable]);
+    let batch = audited.search(SchedulerKind::Pct, &wanted);
+    let (_, seed, violation) = batch.first.get(&Property::NotLinearizable).ok_or_else(|| {
+        format!(
+            "PCT found no non-linearizable execution within {} executions",
+            batch.executions
+        )
+    })?;
+    if batch
+        .first
+        .contains_key(&Property::NotSequentiallyConsistent)
+    {
+        return Err("an outcome outside the sequential ones: not a real-time-only race".into());
+    }
+    if !violation.detail.contains("ended before") {
+        return Err(format!("the report names no pair of steps: {}", violation.detail).into());
+    }
+    let schedule = Schedule::of(
+        SchedulerKind::Pct,
+        *seed,
+        scenario.schedule.pct_depth,
+        audited.estimated_steps,
+    );
+    let mut execution = runner::execute(scenario, TargetKind::Audited, schedule);
+    oracle::judge(&audited.reference, &mut execution);
+    let replayed: Vec<&Violation> = execution
+        .violations
+        .iter()
+        .filter(|v| v.property == Property::NotLinearizable)
+        .collect();
+    if replayed != [violation] {
+        return Err(format!("replaying seed {seed} gave {replayed:?}, not {violation:?}").into());
     }
     Ok(())
 }
@@ -324,6 +367,23 @@ fn main() {
             let oracle_path = path.clone();
             trials.push(Trial::test(format!("oracle_alone::{name}"), move || {
                 check_oracle_alone(&oracle_path)
+            }));
+        }
+        let real_time_only = scenario::load(&path).is_ok_and(|s| {
+            let audited = &s.expect.audited;
+            let named = |id: &str| {
+                audited
+                    .violates
+                    .iter()
+                    .chain(&audited.may_violate)
+                    .any(|p| p == id)
+            };
+            named("not-linearizable") && !named("not-sequentially-consistent")
+        });
+        if real_time_only {
+            let real_time_path = path.clone();
+            trials.push(Trial::test(format!("real_time_only::{name}"), move || {
+                check_real_time_only(&real_time_path)
             }));
         }
         trials.push(Trial::test(name, move || check_scenario(&path)));

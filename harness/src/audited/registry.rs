@@ -211,6 +211,8 @@ impl Py {
                     for event in events {
                         let emitted = {
                             let _turn = py.world.turn();
+                            py.world
+                                .begin_step(&format!("{name}.emit({})", event.as_str()));
                             py.emit(&name, event)
                         };
                         if let Err(error) = emitted {
@@ -279,6 +281,7 @@ impl Py {
         let Prov::Test(name) = provider else {
             return Ok(());
         };
+        // Python initializes inline, inside the operation's own atomic step: not a step apart.
         self.world.trace(format!("{name}.initialize()"));
         self.world.note_init(name);
         let spec = self.spec(name);

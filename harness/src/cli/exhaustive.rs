@@ -7,11 +7,13 @@
 use super::Outcome;
 use harness::exhaustive::{self, Capture};
 use harness::invocation::{quote, Invocation};
+use harness::oracle;
 use harness::properties::Property;
 use harness::results::Results;
 use harness::scenario::{ExplorerKind, PerTarget, Scenario};
 use harness::suite::{self, ExhaustiveReport, Failure};
 use harness::target::TargetKind;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -104,10 +106,7 @@ fn explore_all(
                 );
             }
         } else {
-            let mut loom_names: Vec<String> =
-                elsewhere.iter().map(|(s, _)| s.name.clone()).collect();
-            loom_names.dedup();
-            let loom = run_loom_build(invocation, &loom_names, explore, junit);
+            let loom = run_loom_build(invocation, &elsewhere, explore, junit);
             results.merge(loom);
         }
     }
@@ -254,10 +253,12 @@ fn print_table(reports: &[ExhaustiveReport]) {
 /// here; otherwise it prints its own report.
 fn run_loom_build(
     invocation: &Invocation,
-    names: &[String],
+    work: &[(Arc<Scenario>, TargetKind)],
     explore: &Explore,
     junit: bool,
 ) -> Results {
+    let mut names: Vec<String> = work.iter().map(|(s, _)| s.name.clone()).collect();
+    names.dedup();
     let structured = junit || super::json();
     // The loom build compiles the harness's own sources: those of the workspace it was built in.
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -288,7 +289,7 @@ fn run_loom_build(
         .arg(invocation.command("").trim_end())
         .args(folders.read_pending.then_some("--read-pending"))
         .args(["run", "--scheduler", "exhaustive"])
-        .args(names);
+        .args(&names);
     if let [target] = explore.targets.as_slice() {
         command.args(["--target", target.as_str()]);
     }
@@ -316,6 +317,54 @@ fn run_loom_build(
         failed.errors.push(message);
         failed
     };
+    // The oracle's references, which only this build can compute, go to the loom build in a
+    // file of its target directory.
+    let references = hand_references(work, &workspace.join("target/loom"));
+    match &references {
+        Ok(path) => {
+            command.env(exhaustive::REFERENCES_ENV, path);
+        }
+        Err(error) => {
+            return failed(format!(
+                "cannot hand the loom build its references: {error}"
+            ))
+        }
+    }
+    let results = run_command(command, structured, failed);
+    if let Ok(path) = references {
+        let _ = std::fs::remove_file(path);
+    }
+    results
+}
+
+/// Computes the oracle's reference of each exploration in `work` and writes them, as JSON, to a
+/// file of `dir` named for this process.
+fn hand_references(
+    work: &[(Arc<Scenario>, TargetKind)],
+    dir: &Path,
+) -> std::io::Result<std::path::PathBuf> {
+    let references: BTreeMap<String, oracle::Reference> = work
+        .iter()
+        .filter(|(scenario, _)| scenario.oracle_opt_out.is_none())
+        .map(|(scenario, target)| {
+            (
+                exhaustive::snapshot_name(&scenario.name, *target),
+                oracle::reference(scenario, *target),
+            )
+        })
+        .collect();
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("references-{}.json", std::process::id()));
+    std::fs::write(&path, serde_json::to_vec(&references)?)?;
+    Ok(path)
+}
+
+/// Runs the loom build's command and reads its results (`structured`: JSON on its stdout).
+fn run_command(
+    mut command: std::process::Command,
+    structured: bool,
+    failed: impl Fn(String) -> Results,
+) -> Results {
     if !structured {
         return match command.status() {
             Ok(status) => Results {

@@ -18,6 +18,7 @@ pub mod generate;
 pub mod run;
 
 use harness::invocation::Invocation;
+use harness::oracle;
 use harness::runner::{self, Schedule};
 use harness::scenario::{self, Scenario};
 use harness::sched::SchedulerKind;
@@ -306,10 +307,10 @@ pub fn replay(
         estimated_steps,
     );
     let reference =
-        (scenario.oracle_opt_out.is_none()).then(|| runner::reference(&scenario, target));
+        (scenario.oracle_opt_out.is_none()).then(|| oracle::reference(&scenario, target));
     let mut execution = runner::execute(&scenario, target, schedule);
     if let Some(reference) = &reference {
-        runner::judge_linearizable(reference, &mut execution);
+        oracle::judge(reference, &mut execution);
     }
     // Judged as the randomized run that printed the seed judged it.
     let folders = &invocation.folders;
@@ -317,7 +318,7 @@ pub fn replay(
         harness::exhaustive::committed_outcomes(folders, &scenario.name, target)
     {
         let bound = scenario.schedule.preemption_bound.of(target);
-        runner::judge_within(&exhaustive, bound, &mut execution);
+        oracle::judge_within(&exhaustive, bound, &mut execution);
     }
     println!(
         "scenario {} on {} under {} with seed {seed}",

@@ -121,7 +121,9 @@ impl FeatureProvider for TestProvider {
                 .spawn_background(&format!("{name}.events"), move || {
                     for event in events {
                         let _turn = world.turn();
-                        world.trace(format!("{name}.emit({})", event.as_str()));
+                        let emitted = format!("{name}.emit({})", event.as_str());
+                        world.begin_step(&emitted);
+                        world.trace(emitted);
                         world.provider(&name, |record| record.emits += 1);
                         let (event, details) = sdk_event(event);
                         emitter.emit(event, details);
@@ -132,7 +134,11 @@ impl FeatureProvider for TestProvider {
 
     fn initialize(&self, _context: &EvaluationContext) -> Result<(), EvaluationError> {
         self.world.background_step();
-        self.world.trace(format!("{}.initialize()", self.name));
+        let initialize = format!("{}.initialize()", self.name);
+        // The step lasts until the SDK has finished with the initialization (its status and
+        // READY event): the end of the operation or of the SDK's initialization thread.
+        self.world.begin_step(&initialize);
+        self.world.trace(initialize);
         self.world.note_init(&self.name);
         for _ in 0..self.spec.init_steps {
             crate::rt::scheduling_point();
