@@ -492,7 +492,7 @@ impl ApiShared {
                 },
             ),
         };
-        let ticket = self.dispatch(registration, event, details);
+        let ticket = self.dispatch(registration, event, details, None);
         if registration.finish_initialize(outcome.clone()) {
             registration.shut_down();
         }

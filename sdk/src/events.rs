@@ -199,11 +199,18 @@ impl ApiShared {
     /// Applies `event` from `registration`: updates its status and queues its handlers, then
     /// drains if no other thread is. Returns the delivery's ticket, or `None` when nothing was
     /// queued (no handler, or the registration is retired: emitting after detach is a no-op).
+    ///
+    /// `via` is the emitter link of an event the provider emitted (`None` for the SDK's own
+    /// READY or ERROR after `initialize`). Its read lock is held while the status is written and
+    /// the handlers are queued, so an emission either takes effect before a concurrent
+    /// `EventEmitter::detach` returns or is dropped: never after it (linearizable, like A16's
+    /// fix for retirement). Lock order: registry, events, link.
     pub(crate) fn dispatch(
         &self,
         registration: &Arc<Registration>,
         event: ProviderEvent,
         details: ProviderEventDetails,
+        via: Option<&EmitterLink>,
     ) -> Option<u64> {
         let (ticket, drain) = {
             let registry = self.registry.read();
@@ -211,6 +218,10 @@ impl ApiShared {
                 return None;
             }
             let mut events = self.events.lock();
+            let link = via.map(|link| link.target.read());
+            if link.as_ref().is_some_and(|target| target.is_none()) {
+                return None;
+            }
             if let Some(status) = event.status_after(details.error_code) {
                 registration.set_status(status);
             }
@@ -221,6 +232,7 @@ impl ApiShared {
                 details,
             };
             let ticket = events.push(details, handlers);
+            drop(link);
             (ticket, events.claim_drain())
         };
         if drain {
@@ -373,7 +385,8 @@ impl EmitterLink {
         });
     }
 
-    /// Cuts the link; idempotent.
+    /// Cuts the link; idempotent. Once it returns, no emission through the link takes effect:
+    /// one in flight has either been applied already or will be dropped (see `dispatch`).
     pub(crate) fn detach(&self) {
         let target = self.target.write().take();
         drop(target);
@@ -411,7 +424,7 @@ impl EventEmitter {
                 if registration.is_retired() {
                     return false;
                 }
-                api.dispatch(&registration, event, details);
+                api.dispatch(&registration, event, details, Some(&self.link));
                 true
             }
             None => false,
@@ -427,7 +440,8 @@ impl EventEmitter {
             .is_some_and(|target| target.registration.strong_count() > 0)
     }
 
-    /// Cuts this emitter off; later emits are no-ops. Safe to call any number of times.
+    /// Cuts this emitter off; later emits are no-ops. Safe to call any number of times. An
+    /// emit racing with it takes effect before `detach` returns or not at all.
     pub fn detach(&self) {
         self.link.detach();
     }
