@@ -382,23 +382,23 @@ pub fn to_toml(scenario: &Scenario, found: &Found, expect: &Expect, comment: &st
         providers: &'a BTreeMap<String, ProviderSpec>,
         schedule: BTreeMap<&'static str, toml::Value>,
         thread: Vec<BTreeMap<&'static str, &'a [Op]>>,
-        expect: BTreeMap<&'static str, toml::Value>,
     }
-    let verdict = |verdict: &Verdict| -> toml::Value {
+    // Verdicts are written as hand-written files have them: one line each, an inline table.
+    let verdict = |verdict: &Verdict| -> String {
         if verdict.holds() {
-            return toml::Value::String("holds".to_owned());
+            return "\"holds\"".to_owned();
         }
         let list = |ids: &[String]| {
-            toml::Value::Array(ids.iter().cloned().map(toml::Value::String).collect())
+            toml::Value::Array(ids.iter().cloned().map(toml::Value::String).collect()).to_string()
         };
-        let mut table = toml::map::Map::new();
+        let mut entries = Vec::new();
         if !verdict.violates.is_empty() {
-            table.insert("violates".to_owned(), list(&verdict.violates));
+            entries.push(format!("violates = {}", list(&verdict.violates)));
         }
         if !verdict.may_violate.is_empty() {
-            table.insert("may_violate".to_owned(), list(&verdict.may_violate));
+            entries.push(format!("may_violate = {}", list(&verdict.may_violate)));
         }
-        toml::Value::Table(table)
+        format!("{{ {} }}", entries.join(", "))
     };
     let out = Out {
         description: format!("Generated: {}.", found.violation.property),
@@ -427,13 +427,14 @@ pub fn to_toml(scenario: &Scenario, found: &Found, expect: &Expect, comment: &st
             .iter()
             .map(|t| BTreeMap::from([("ops", t.ops.as_slice())]))
             .collect(),
-        expect: BTreeMap::from([
-            ("audited", verdict(&expect.audited)),
-            ("sdk", verdict(&expect.sdk)),
-        ]),
     };
     let body =
         toml::to_string(&out).unwrap_or_else(|error| format!("# could not render: {error}\n"));
+    let body = format!(
+        "{body}\n[expect]\nsdk = {}\naudited = {}\n",
+        verdict(&expect.sdk),
+        verdict(&expect.audited)
+    );
     let comment: String = comment.lines().map(|line| format!("# {line}\n")).collect();
     format!("{comment}{body}")
 }

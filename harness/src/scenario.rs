@@ -647,7 +647,9 @@ struct RawScenario {
     after: Vec<Spanned<Op>>,
     #[serde(default)]
     schedule: Option<Spanned<ScheduleSpec>>,
-    expect: Spanned<Expect>,
+    // Not `Spanned`: toml cannot span a table that `[expect.sdk]` headers build after
+    // `[[thread.ops]]` tables; errors in it are located by their text instead.
+    expect: Expect,
     #[serde(default)]
     benign: Option<String>,
     #[serde(default)]
@@ -714,7 +716,9 @@ fn misplaced_top_level_key(source: &str) -> Option<(usize, String)> {
             let key = key.trim();
             // In these tables keys are names, and a name's value is an inline table.
             let a_name = matches!(table, "providers" | "clients") && value.trim().starts_with('{');
-            if TOP_LEVEL_KEYS.contains(&key) && !a_name {
+            // An operation's `hooks` (`add_hooks`, `evaluate`) is in its place.
+            let an_op_key = matches!(table, "setup" | "after" | "thread.ops") && key == "hooks";
+            if TOP_LEVEL_KEYS.contains(&key) && !a_name && !an_op_key {
                 let column = line.len() - line.trim_start().len();
                 return Some((
                     offset + column,
@@ -762,13 +766,20 @@ pub fn parse(name: &str, path: &Path, source: &str) -> Result<Scenario, Scenario
         message,
     };
     let raw: RawScenario = toml::from_str(source).map_err(|error| {
-        misplaced_top_level_key(source).map_or_else(
-            || {
-                let offset = error.span().map_or(0, |span| span.start);
-                at(offset, error.message().trim().to_owned())
-            },
-            |(offset, message)| at(offset, message),
-        )
+        let offset = error.span().map_or(0, |span| span.start);
+        let message = error.message().trim().to_owned();
+        // The hint only replaces an error about that very key (`hooks` is also an operation's
+        // key, where it is in its place).
+        misplaced_top_level_key(source)
+            .filter(|(_, hint)| {
+                hint.split('`')
+                    .nth(1)
+                    .is_some_and(|key| message.contains(&format!("`{key}`")))
+            })
+            .map_or_else(
+                || at(offset, message.clone()),
+                |(at_key, hint)| at(at_key, hint),
+            )
     })?;
 
     for audit in &raw.audit {
@@ -811,11 +822,14 @@ pub fn parse(name: &str, path: &Path, source: &str) -> Result<Scenario, Scenario
             ));
         }
     }
-    for verdict in [&raw.expect.get_ref().sdk, &raw.expect.get_ref().audited] {
+    for verdict in [&raw.expect.sdk, &raw.expect.audited] {
         for property in verdict.violates.iter().chain(&verdict.may_violate) {
             if crate::properties::Property::from_id(property).is_none() {
+                let quoted = source
+                    .find(&format!("\"{property}\""))
+                    .or_else(|| source.find("[expect"));
                 return Err(at(
-                    raw.expect.span().start,
+                    quoted.unwrap_or_default(),
                     format!(
                         "unknown property `{property}`, expected one of {}",
                         crate::properties::Property::ids().join(", ")
@@ -865,7 +879,7 @@ pub fn parse(name: &str, path: &Path, source: &str) -> Result<Scenario, Scenario
         threads,
         after,
         schedule: raw.schedule.map(Spanned::into_inner).unwrap_or_default(),
-        expect: raw.expect.into_inner(),
+        expect: raw.expect,
         benign: raw.benign,
         oracle_opt_out: raw.oracle_opt_out,
     })

@@ -318,15 +318,18 @@ impl World {
         }
     }
 
-    /// The boundary at the start of a provider's `initialize`: in the SDK's sequential
-    /// specification, binding (and `attach`) and initialization are separate steps, whether the
-    /// initialization runs on a background thread or inline in `set_provider_and_wait` (the SDK
-    /// binds first there too). A provider may emit between the two.
+    /// The boundary at the start of a provider's `attach` and at the start of its `initialize`
+    /// (the SDK calls them one after the other, on the thread that initializes): in the SDK's
+    /// sequential specification, binding, attaching and initializing are separate steps, whether
+    /// the initialization runs on a background thread or inline in `set_provider_and_wait` (the
+    /// SDK binds first there too). Other operations may run between them and see the provider
+    /// bound and `NOT_READY`, and the provider may emit once it is attached.
+    ///
     /// Inside an operation (an initialization inline in `set_provider_and_wait`), the
-    /// operation's first half, from its start to here, is recorded as its binding half,
+    /// operation's part before the first such boundary is recorded as its binding half,
     /// `{key}/bind`.
     pub fn background_step(&self) {
-        if let Some((key, start, _)) = self.current_op() {
+        if let Some((key, start, false)) = self.current_op() {
             self.in_op
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

@@ -96,7 +96,9 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
     let scenario = match harness::scenario::parse(&name, &path, &draft) {
         Ok(parsed) => parsed,
         Err(error) => {
-            return Outcome::bad_input(format!("the generated case does not read back: {error}"))
+            return Outcome::bad_input(format!(
+                "the generated case does not read back: {error}\n{draft}"
+            ))
         }
     };
     let expect = generate::measured_expect(&scenario, &options);
@@ -127,7 +129,9 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
     );
     let text = generate::to_toml(&scenario, &found, &expect, &comment);
     if let Err(error) = harness::scenario::parse(&name, &path, &text) {
-        return Outcome::bad_input(format!("the generated case does not read back: {error}"));
+        return Outcome::bad_input(format!(
+            "the generated case does not read back: {error}\n{text}"
+        ));
     }
     if let Err(error) = std::fs::write(&path, text) {
         return Outcome::bad_input(format!("{}: {error}", path.display()));

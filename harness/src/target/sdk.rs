@@ -25,6 +25,9 @@ struct TestProvider {
     spec: ProviderSpec,
     world: Arc<World>,
     emitter: Mutex<Option<EventEmitter>>,
+    /// Whether anything in the scenario emits through this provider (its event thread or an
+    /// `emit` operation): only then is its `attach` a step apart from its `initialize`.
+    may_emit: bool,
 }
 
 impl TestProvider {
@@ -108,6 +111,19 @@ impl FeatureProvider for TestProvider {
     }
 
     fn attach(&self, emitter: EventEmitter) {
+        // The SDK attaches a provider right before it initializes it (`attach_and_initialize`),
+        // on the thread that initializes: the initialization step begins here, after the
+        // binding. A provider that emits may do so between its `attach` and the end of its
+        // `initialize`, so for one that may, attaching is a step of its own. (For one that
+        // cannot, a boundary there would add orders of steps that no outcome tells apart, and
+        // multiply the sequential executions the oracle explores.)
+        self.world.background_step();
+        let step = if self.may_emit {
+            "attach"
+        } else {
+            "initialize"
+        };
+        self.world.begin_step(&format!("{}.{step}()", self.name));
         self.world.trace(format!("{}.attach()", self.name));
         self.world.provider(&self.name, |record| record.attach += 1);
         *self.emitter.lock().unwrap_or_else(|p| p.into_inner()) = Some(emitter.clone());
@@ -133,12 +149,14 @@ impl FeatureProvider for TestProvider {
     }
 
     fn initialize(&self, _context: &EvaluationContext) -> Result<(), EvaluationError> {
-        self.world.background_step();
-        let initialize = format!("{}.initialize()", self.name);
-        // The step lasts until the SDK has finished with the initialization (its status and
-        // READY event): the end of the operation or of the SDK's initialization thread.
-        self.world.begin_step(&initialize);
-        self.world.trace(initialize);
+        // The initialization step lasts until the SDK has finished with it (the provider's
+        // status and READY event): the end of the operation or of the initialization thread.
+        if self.may_emit {
+            self.world.background_step();
+            self.world
+                .begin_step(&format!("{}.initialize()", self.name));
+        }
+        self.world.trace(format!("{}.initialize()", self.name));
         self.world.note_init(&self.name);
         for _ in 0..self.spec.init_steps {
             crate::rt::scheduling_point();
@@ -267,11 +285,19 @@ impl SdkTarget {
             .providers
             .iter()
             .map(|(name, spec)| {
+                let emit_op = |op: &Op| matches!(op, Op::Emit { provider, .. } if provider == name);
                 let provider = TestProvider {
                     name: name.clone(),
                     spec: spec.clone(),
                     world: Arc::clone(world),
                     emitter: Mutex::new(None),
+                    may_emit: !spec.emits.is_empty()
+                        || scenario.setup.iter().any(emit_op)
+                        || scenario.after.iter().any(emit_op)
+                        || scenario
+                            .threads
+                            .iter()
+                            .any(|thread| thread.ops.iter().any(emit_op)),
                 };
                 (name.clone(), Arc::new(provider))
             })
