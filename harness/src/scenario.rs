@@ -766,20 +766,13 @@ pub fn parse(name: &str, path: &Path, source: &str) -> Result<Scenario, Scenario
         message,
     };
     let raw: RawScenario = toml::from_str(source).map_err(|error| {
-        let offset = error.span().map_or(0, |span| span.start);
-        let message = error.message().trim().to_owned();
-        // The hint only replaces an error about that very key (`hooks` is also an operation's
-        // key, where it is in its place).
-        misplaced_top_level_key(source)
-            .filter(|(_, hint)| {
-                hint.split('`')
-                    .nth(1)
-                    .is_some_and(|key| message.contains(&format!("`{key}`")))
-            })
-            .map_or_else(
-                || at(offset, message.clone()),
-                |(at_key, hint)| at(at_key, hint),
-            )
+        misplaced_top_level_key(source).map_or_else(
+            || {
+                let offset = error.span().map_or(0, |span| span.start);
+                at(offset, error.message().trim().to_owned())
+            },
+            |(offset, message)| at(offset, message),
+        )
     })?;
 
     for audit in &raw.audit {
