@@ -100,6 +100,15 @@ pub struct Log {
     pub began: BTreeMap<String, usize>,
 }
 
+impl Log {
+    /// Counts one more occurrence of the step `class` as begun and returns its number.
+    fn begin_occurrence(&mut self, class: &str) -> usize {
+        let began = self.began.entry(class.to_owned()).or_default();
+        *began += 1;
+        *began
+    }
+}
+
 std::thread_local! {
     /// Set by a task that yields at an operation boundary in whole-operation mode; read (and
     /// cleared) by [`crate::sched::WholeOps`], which only switches tasks at such a yield or when
@@ -234,27 +243,17 @@ impl World {
     /// Inside an operation that no boundary has split, the step is part of the operation's own
     /// atomic step (Python's inline initialize) and is not recorded apart from it.
     pub fn begin_step(&self, class: &str) {
-        let unsplit = self
-            .in_op
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&current_task())
-            .is_some_and(|(_, _, split)| !split);
-        if unsplit {
+        if self.current_op().is_some_and(|(_, _, split)| !split) {
             return;
         }
         let task = current_task();
         let actor = self.current_actor();
-        let record = self.with_log(|log| {
-            let began = log.began.entry(class.to_owned()).or_default();
-            *began += 1;
-            StepRecord {
-                class: class.to_owned(),
-                occurrence: *began,
-                actor,
-                start: log.trace.len(),
-                end: log.trace.len(),
-            }
+        let record = self.with_log(|log| StepRecord {
+            class: class.to_owned(),
+            occurrence: log.begin_occurrence(class),
+            actor,
+            start: log.trace.len(),
+            end: log.trace.len(),
         });
         self.open
             .lock()
@@ -265,26 +264,24 @@ impl World {
     /// Ends the current task's open steps here.
     fn end_steps(&self) {
         let task = current_task();
-        let ended: Vec<StepRecord> = {
-            let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-            if !open.iter().any(|(owner, _)| *owner == task) {
-                return;
-            }
-            let (mine, others): (Vec<_>, Vec<_>) =
-                open.drain(..).partition(|(owner, _)| *owner == task);
-            *open = others;
-            mine.into_iter().map(|(_, step)| step).collect()
-        };
-        if !ended.is_empty() {
-            self.with_log(|log| {
-                let now = log.trace.len();
-                log.steps.extend(
-                    ended
-                        .into_iter()
-                        .map(|step| StepRecord { end: now, ..step }),
-                );
-            });
+        let ended: Vec<StepRecord> = self
+            .open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extract_if(.., |(owner, _)| *owner == task)
+            .map(|(_, step)| step)
+            .collect();
+        if ended.is_empty() {
+            return;
         }
+        self.with_log(|log| {
+            let now = log.trace.len();
+            log.steps.extend(
+                ended
+                    .into_iter()
+                    .map(|step| StepRecord { end: now, ..step }),
+            );
+        });
     }
 
     /// Ends every step still open when its task finished (an SDK initialization thread): after
@@ -337,9 +334,7 @@ impl World {
             let class = format!("{key}/bind");
             let actor = self.current_actor();
             self.with_log(|log| {
-                let began = log.began.entry(class.clone()).or_default();
-                *began += 1;
-                let occurrence = *began;
+                let occurrence = log.begin_occurrence(&class);
                 log.steps.push(StepRecord {
                     class,
                     occurrence,
