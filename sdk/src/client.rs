@@ -22,6 +22,7 @@ use crate::value::Value;
 
 /// A type a flag can be evaluated as: `bool`, `i64`, `f64`, `String` or `Value` (structure).
 pub trait FlagValue: Clone + Send + Sized + 'static {
+    /// The flag type this Rust type is evaluated as, reported to hooks.
     const FLAG_TYPE: FlagType;
 
     /// Calls the provider's resolution method for this type.
@@ -209,11 +210,13 @@ impl Client {
         *current = Arc::new(list);
     }
 
+    /// Removes every client hook.
     pub fn clear_hooks(&self) {
         let _no_api_change = self.api.registry.read();
         *self.state.hooks.write() = Arc::new(Vec::new());
     }
 
+    /// The client hooks, in the order they were added.
     pub fn hooks(&self) -> Vec<Arc<dyn Hook>> {
         self.state.hooks.read().as_ref().clone()
     }
@@ -224,6 +227,7 @@ impl Client {
         *self.state.context.write() = Arc::new(context);
     }
 
+    /// The client's evaluation context (spec 3.2.1).
     pub fn context(&self) -> Arc<EvaluationContext> {
         Arc::clone(&self.state.context.read())
     }
@@ -258,6 +262,8 @@ impl Client {
 
     // ----- typed evaluation (spec 1.3, 1.4) ---------------------------------------------
 
+    /// Evaluates `flag_key` as a boolean (spec 1.3.1.1). Returns `default_value` on any error
+    /// (provider not ready or fatal, resolution or hook error, panic in user code); never panics.
     pub fn get_bool_value(
         &self,
         flag_key: &str,
@@ -269,6 +275,8 @@ impl Client {
             .value
     }
 
+    /// Evaluates `flag_key` as an integer (spec 1.3.1.1). Returns `default_value` on any error
+    /// (provider not ready or fatal, resolution or hook error, panic in user code); never panics.
     pub fn get_int_value(
         &self,
         flag_key: &str,
@@ -280,6 +288,8 @@ impl Client {
             .value
     }
 
+    /// Evaluates `flag_key` as a float (spec 1.3.1.1). Returns `default_value` on any error
+    /// (provider not ready or fatal, resolution or hook error, panic in user code); never panics.
     pub fn get_float_value(
         &self,
         flag_key: &str,
@@ -291,6 +301,8 @@ impl Client {
             .value
     }
 
+    /// Evaluates `flag_key` as a string (spec 1.3.1.1). Returns `default_value` on any error
+    /// (provider not ready or fatal, resolution or hook error, panic in user code); never panics.
     pub fn get_string_value(
         &self,
         flag_key: &str,
@@ -302,6 +314,8 @@ impl Client {
             .value
     }
 
+    /// Evaluates `flag_key` as a structure (spec 1.3.1.1). Returns `default_value` on any error
+    /// (provider not ready or fatal, resolution or hook error, panic in user code); never panics.
     pub fn get_object_value(
         &self,
         flag_key: &str,
@@ -313,6 +327,8 @@ impl Client {
             .value
     }
 
+    /// Evaluates `flag_key` as a boolean, with details (spec 1.4.1.1). On any error the details
+    /// carry `default_value`, reason `ERROR`, and the error code and message; never panics.
     pub fn get_bool_details(
         &self,
         flag_key: &str,
@@ -323,6 +339,8 @@ impl Client {
         self.evaluate(flag_key, default_value, context, options)
     }
 
+    /// Evaluates `flag_key` as an integer, with details (spec 1.4.1.1). On any error the details
+    /// carry `default_value`, reason `ERROR`, and the error code and message; never panics.
     pub fn get_int_details(
         &self,
         flag_key: &str,
@@ -333,6 +351,8 @@ impl Client {
         self.evaluate(flag_key, default_value, context, options)
     }
 
+    /// Evaluates `flag_key` as a float, with details (spec 1.4.1.1). On any error the details carry
+    /// `default_value`, reason `ERROR`, and the error code and message; never panics.
     pub fn get_float_details(
         &self,
         flag_key: &str,
@@ -343,6 +363,8 @@ impl Client {
         self.evaluate(flag_key, default_value, context, options)
     }
 
+    /// Evaluates `flag_key` as a string, with details (spec 1.4.1.1). On any error the details
+    /// carry `default_value`, reason `ERROR`, and the error code and message; never panics.
     pub fn get_string_details(
         &self,
         flag_key: &str,
@@ -353,6 +375,8 @@ impl Client {
         self.evaluate(flag_key, default_value.to_owned(), context, options)
     }
 
+    /// Evaluates `flag_key` as a structure, with details (spec 1.4.1.1). On any error the details
+    /// carry `default_value`, reason `ERROR`, and the error code and message; never panics.
     pub fn get_object_details(
         &self,
         flag_key: &str,

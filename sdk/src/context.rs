@@ -9,12 +9,15 @@ use std::collections::BTreeMap;
 
 /// The targeting key and attributes that a provider evaluates a flag against (spec 3.1).
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct EvaluationContext {
     targeting_key: Option<String>,
     attributes: BTreeMap<String, Value>,
 }
 
 impl EvaluationContext {
+    /// An empty context: no targeting key, no attributes.
     pub fn new() -> Self {
         Self::default()
     }
@@ -26,27 +29,33 @@ impl EvaluationContext {
     }
 
     /// Sets one attribute (spec 3.1.2), builder style.
+    #[doc(alias = "with_custom_field")]
     pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.attributes.insert(key.into(), value.into());
         self
     }
 
+    /// Sets the targeting key (spec 3.1.1).
     pub fn set_targeting_key(&mut self, key: impl Into<String>) {
         self.targeting_key = Some(key.into());
     }
 
+    /// Sets one attribute (spec 3.1.2), replacing any previous value under `key`.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) {
         self.attributes.insert(key.into(), value.into());
     }
 
+    /// Removes an attribute, returning its value if it was set.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         self.attributes.remove(key)
     }
 
+    /// The targeting key (spec 3.1.1), if set.
     pub fn targeting_key(&self) -> Option<&str> {
         self.targeting_key.as_deref()
     }
 
+    /// The attribute under `key` (spec 3.1.3), if set.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.attributes.get(key)
     }
@@ -56,6 +65,7 @@ impl EvaluationContext {
         &self.attributes
     }
 
+    /// Whether the context has neither a targeting key nor any attribute.
     pub fn is_empty(&self) -> bool {
         self.targeting_key.is_none() && self.attributes.is_empty()
     }

@@ -31,13 +31,18 @@ use std::fmt;
 /// The events a provider can emit (spec 5.1.1; the static-context events are not supported).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ProviderEvent {
+    /// `PROVIDER_READY`: the provider is ready to evaluate flags.
     Ready,
+    /// `PROVIDER_ERROR`: the provider signaled an error.
     Error,
+    /// `PROVIDER_CONFIGURATION_CHANGED`: the backend flag configuration changed.
     ConfigurationChanged,
+    /// `PROVIDER_STALE`: the provider's cached state may be out of date.
     Stale,
 }
 
 impl ProviderEvent {
+    /// The event's spec name, e.g. `"PROVIDER_READY"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             ProviderEvent::Ready => "PROVIDER_READY",
@@ -84,22 +89,29 @@ impl fmt::Display for ProviderEvent {
 /// What a provider says about an event it emits (spec types "Provider Event Details").
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProviderEventDetails {
+    /// The keys of the flags that changed, if the provider names them.
     pub flags_changed: Vec<String>,
+    /// A human-readable message about the event, if any.
     pub message: Option<String>,
+    /// The error code of a `PROVIDER_ERROR` event; `PROVIDER_FATAL` moves the provider to `FATAL`.
     pub error_code: Option<ErrorCode>,
+    /// Arbitrary event metadata (spec types "Event Metadata").
     pub metadata: BTreeMap<String, Value>,
 }
 
 impl ProviderEventDetails {
+    /// Empty details.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Sets the message, builder style.
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = Some(message.into());
         self
     }
 
+    /// Sets the error code, builder style.
     pub fn with_error_code(mut self, code: ErrorCode) -> Self {
         self.error_code = Some(code);
         self
@@ -109,7 +121,9 @@ impl ProviderEventDetails {
 /// What a handler receives (spec 5.2.3, 5.2.4).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventDetails {
+    /// The event that occurred.
     pub event: ProviderEvent,
+    /// The name of the provider that emitted the event (spec 5.2.3).
     pub provider_name: String,
     /// The provider's own details; empty for an immediate run on registration.
     pub details: ProviderEventDetails,

@@ -18,14 +18,20 @@ pub type HookData = BTreeMap<String, Value>;
 /// The type of the flag being evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FlagType {
+    /// A boolean flag.
     Boolean,
+    /// An integer flag.
     Integer,
+    /// A float flag.
     Float,
+    /// A string flag.
     String,
+    /// A structure (object) flag.
     Object,
 }
 
 impl FlagType {
+    /// The type's name: `"boolean"`, `"integer"`, `"float"`, `"string"` or `"object"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             FlagType::Boolean => "boolean",
@@ -40,14 +46,18 @@ impl FlagType {
 /// What every hook stage knows about the evaluation (spec 4.1).
 #[derive(Clone, Debug)]
 pub struct HookContext<'a> {
+    /// The key of the flag being evaluated (spec 4.1.1).
     pub flag_key: &'a str,
+    /// The type the flag is evaluated as (spec 4.1.1).
     pub flag_type: FlagType,
+    /// The caller's default value, as a [`Value`] (spec 4.1.1).
     pub default_value: Value,
     /// The merged context so far: before hooks see the result of the hooks before them
     /// (spec 4.3.4); later stages see the context the provider resolved with.
     pub evaluation_context: &'a EvaluationContext,
     /// The client's domain, if it has one.
     pub client_domain: Option<&'a str>,
+    /// The name of the provider resolving the flag (spec 4.1.2).
     pub provider_name: &'a str,
 }
 

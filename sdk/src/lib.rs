@@ -43,14 +43,38 @@
 //!
 //! Panics in user code are contained: an evaluation returns the default value with
 //! [`ErrorCode::General`]; a handler's panic does not stop the other handlers.
+//!
+//! # Blocking, threads and async code
+//!
+//! Evaluation never waits. The calls that can wait on user code are the `_and_wait` binds
+//! (for `initialize`), [`Api::clear_providers`] and [`Api::shutdown`] (for `shutdown`). The only
+//! threads the SDK spawns are the short-lived `openfeature-init-N` threads of the non-waiting
+//! binds, which run `attach` and `initialize`. From async code, evaluate directly, and use the
+//! `_async` variants of the waiting calls (feature `tokio`), which run them on tokio's blocking
+//! pool; `TokioTaskPropagator` keeps a transaction context per task.
+//!
+//! # Features
+//!
+//! All off by default: `serde` (serialization of values, contexts and details), `log`
+//! (`LoggingHook`, the specification's logging hook), `tokio` (the async variants and
+//! `TokioTaskPropagator`), `open-feature-compat` (`OpenFeatureProvider`: providers written for
+//! the `open-feature` crate).
+
+#![warn(missing_docs)]
 
 mod api;
+#[cfg(feature = "tokio")]
+mod async_tokio;
 mod client;
+#[cfg(feature = "open-feature-compat")]
+mod compat;
 mod contain;
 mod context;
 mod evaluation;
 mod events;
 mod hooks;
+#[cfg(feature = "log")]
+mod logging;
 mod provider;
 mod providers;
 mod registry;
@@ -60,7 +84,11 @@ mod transaction;
 mod value;
 
 pub use api::Api;
+#[cfg(feature = "tokio")]
+pub use async_tokio::TokioTaskPropagator;
 pub use client::{Client, FlagValue};
+#[cfg(feature = "open-feature-compat")]
+pub use compat::OpenFeatureProvider;
 pub use context::EvaluationContext;
 pub use evaluation::{
     ErrorCode, EvaluationDetails, EvaluationError, EvaluationOptions, FlagMetadata, Reason,
@@ -69,6 +97,8 @@ pub use events::{
     EventDetails, EventEmitter, EventHandler, HandlerId, ProviderEvent, ProviderEventDetails,
 };
 pub use hooks::{FlagType, Hook, HookContext, HookData, HookHints};
+#[cfg(feature = "log")]
+pub use logging::LoggingHook;
 pub use provider::{
     FeatureProvider, ProviderMetadata, ProviderStatus, ResolutionDetails, ResolutionResult,
 };

@@ -15,11 +15,14 @@ use crate::value::Value;
 
 /// A provider's identifying metadata (spec 2.1.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ProviderMetadata {
+    /// The name identifying the provider implementation (spec 2.1.1).
     pub name: String,
 }
 
 impl ProviderMetadata {
+    /// Metadata with the given name.
     pub fn new(name: impl Into<String>) -> Self {
         Self { name: name.into() }
     }
@@ -27,16 +30,24 @@ impl ProviderMetadata {
 
 /// The readiness of a provider, derived from its events (spec 1.7, 5.3.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "SCREAMING_SNAKE_CASE"))]
 #[repr(u8)]
 pub enum ProviderStatus {
+    /// The provider has not been initialized, or has been shut down.
     NotReady = 0,
+    /// The provider is initialized and can reliably resolve flag values.
     Ready = 1,
+    /// The provider is initialized but cannot reliably resolve flag values.
     Error = 2,
+    /// The provider's cached state may be out of date.
     Stale = 3,
+    /// The provider has entered an irrecoverable error state.
     Fatal = 4,
 }
 
 impl ProviderStatus {
+    /// The status's spec name, e.g. `"NOT_READY"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             ProviderStatus::NotReady => "NOT_READY",
@@ -61,9 +72,13 @@ impl ProviderStatus {
 /// What a provider returns for one successful resolution (spec 2.2.3-2.2.10).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResolutionDetails<T> {
+    /// The resolved value (spec 2.2.3).
     pub value: T,
+    /// The identifier of the variant the value comes from, if any (spec 2.2.4).
     pub variant: Option<String>,
+    /// Why the flag resolved to this value, if known (spec 2.2.5).
     pub reason: Option<Reason>,
+    /// The flag's metadata, if any (spec 2.2.9).
     pub flag_metadata: Option<FlagMetadata>,
 }
 
@@ -78,11 +93,13 @@ impl<T> ResolutionDetails<T> {
         }
     }
 
+    /// Sets the variant, builder style.
     pub fn with_variant(mut self, variant: impl Into<String>) -> Self {
         self.variant = Some(variant.into());
         self
     }
 
+    /// Sets the reason, builder style.
     pub fn with_reason(mut self, reason: Reason) -> Self {
         self.reason = Some(reason);
         self
@@ -97,6 +114,7 @@ pub type ResolutionResult<T> = Result<ResolutionDetails<T>, EvaluationError>;
 /// Every method may be called from any thread; resolution methods may be called concurrently
 /// with each other, but never concurrently with or after `shutdown`.
 pub trait FeatureProvider: Send + Sync + 'static {
+    /// The provider's metadata (spec 2.1.1).
     fn metadata(&self) -> ProviderMetadata;
 
     /// Receives the handle through which the provider emits events (spec 5.1.1). Called once per
@@ -116,6 +134,7 @@ pub trait FeatureProvider: Send + Sync + 'static {
     /// Releases the provider's resources (spec 2.5). Runs once per registration.
     fn shutdown(&self) {}
 
+    /// Resolves a boolean flag (spec 2.2.1).
     fn resolve_bool(
         &self,
         flag_key: &str,
@@ -123,6 +142,7 @@ pub trait FeatureProvider: Send + Sync + 'static {
         context: &EvaluationContext,
     ) -> ResolutionResult<bool>;
 
+    /// Resolves an integer flag (spec 2.2.1).
     fn resolve_int(
         &self,
         flag_key: &str,
@@ -130,6 +150,7 @@ pub trait FeatureProvider: Send + Sync + 'static {
         context: &EvaluationContext,
     ) -> ResolutionResult<i64>;
 
+    /// Resolves a float flag (spec 2.2.1).
     fn resolve_float(
         &self,
         flag_key: &str,
@@ -137,6 +158,7 @@ pub trait FeatureProvider: Send + Sync + 'static {
         context: &EvaluationContext,
     ) -> ResolutionResult<f64>;
 
+    /// Resolves a string flag (spec 2.2.1).
     fn resolve_string(
         &self,
         flag_key: &str,
@@ -144,6 +166,7 @@ pub trait FeatureProvider: Send + Sync + 'static {
         context: &EvaluationContext,
     ) -> ResolutionResult<String>;
 
+    /// Resolves a structure (object) flag (spec 2.2.1).
     fn resolve_object(
         &self,
         flag_key: &str,

@@ -38,6 +38,7 @@ pub struct ThreadLocalPropagator {
 }
 
 impl ThreadLocalPropagator {
+    /// A propagator with its own, initially empty, per-thread storage.
     pub fn new() -> Self {
         Self {
             key: Arc::new(PropagatorKey),

@@ -11,12 +11,20 @@ pub type StructValue = BTreeMap<String, Value>;
 
 /// Any value a flag, a context attribute or flag metadata can hold.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(untagged))]
 pub enum Value {
+    /// A boolean.
     Bool(bool),
+    /// A 64-bit signed integer.
     Int(i64),
+    /// A 64-bit float.
     Float(f64),
+    /// A string.
     String(String),
+    /// An array of values.
     Array(Vec<Value>),
+    /// A structure: string keys to values.
     Struct(StructValue),
 }
 
@@ -33,6 +41,7 @@ impl Value {
         }
     }
 
+    /// The boolean, if this is a [`Value::Bool`].
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(value) => Some(*value),
@@ -40,6 +49,7 @@ impl Value {
         }
     }
 
+    /// The integer, if this is a [`Value::Int`].
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Value::Int(value) => Some(*value),
@@ -56,6 +66,7 @@ impl Value {
         }
     }
 
+    /// The string, if this is a [`Value::String`].
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(value) => Some(value),
@@ -63,6 +74,7 @@ impl Value {
         }
     }
 
+    /// The structure, if this is a [`Value::Struct`].
     pub fn as_struct(&self) -> Option<&StructValue> {
         match self {
             Value::Struct(value) => Some(value),

@@ -20,11 +20,17 @@ pub type ContextEvaluator = Arc<dyn Fn(&EvaluationContext) -> Option<String> + S
 /// One flag: its variants, the default variant, and how context picks among them.
 #[derive(Clone)]
 pub struct Flag {
+    /// The flag's values, by variant name.
     pub variants: BTreeMap<String, Value>,
     /// The variant used when no rule matches; `None` resolves to the caller's default value.
     pub default_variant: Option<String>,
+    /// Whether the flag is disabled: it then resolves to the caller's default with reason
+    /// `DISABLED`.
     pub disabled: bool,
+    /// Picks a variant from the context (reason `TARGETING_MATCH`); `None` means the default
+    /// variant is always used, with reason `STATIC`.
     pub context_evaluator: Option<ContextEvaluator>,
+    /// Flag metadata returned with every resolution of the flag.
     pub metadata: BTreeMap<String, Value>,
 }
 
@@ -46,6 +52,7 @@ impl Flag {
         }
     }
 
+    /// Sets the context evaluator, builder style.
     pub fn with_context_evaluator(
         mut self,
         evaluator: impl Fn(&EvaluationContext) -> Option<String> + Send + Sync + 'static,
@@ -54,11 +61,13 @@ impl Flag {
         self
     }
 
+    /// Adds one metadata entry, builder style.
     pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.metadata.insert(key.into(), value.into());
         self
     }
 
+    /// Marks the flag disabled, builder style.
     pub fn disabled(mut self) -> Self {
         self.disabled = true;
         self
@@ -85,10 +94,12 @@ pub struct InMemoryProvider {
 }
 
 impl InMemoryProvider {
+    /// A provider named `in-memory` with the given flags.
     pub fn new(flags: impl IntoIterator<Item = (String, Flag)>) -> Self {
         Self::named("in-memory", flags)
     }
 
+    /// A provider with the given name and flags.
     pub fn named(name: impl Into<String>, flags: impl IntoIterator<Item = (String, Flag)>) -> Self {
         Self {
             name: name.into(),
