@@ -100,8 +100,8 @@ impl Exploration {
                 self.captured = Some(describe(&trace, &execution));
             }
         }
-        if !execution.outcome.starts_with("FAILED") {
-            self.outcomes.entry(execution.outcome).or_insert(number);
+        if let runner::Outcome::Finished(outcome) = execution.outcome {
+            self.outcomes.entry(outcome).or_insert(number);
         }
     }
 }
@@ -110,7 +110,7 @@ impl Exploration {
 pub fn describe(trace: &str, execution: &runner::Execution) -> String {
     let mut out = String::from(trace);
     out.push_str("\noutcome:\n");
-    for line in execution.outcome.lines() {
+    for line in execution.outcome.to_string().lines() {
         let _ = writeln!(out, "  {line}");
     }
     out.push('\n');
@@ -177,7 +177,7 @@ impl Sink {
         if let Some(op) = log.ops.iter().find(|op| {
             op.result
                 .as_ref()
-                .is_err_and(|error| is_thread_limit(error))
+                .is_err_and(|error| is_thread_limit(&error.0))
         }) {
             panic!("{} reached loom's thread limit (max_threads)", op.label);
         }

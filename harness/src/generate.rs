@@ -6,12 +6,13 @@
 //! The vocabulary is kept small on purpose (three providers, two hooks, two handlers, one
 //! domain) so that generated operations collide on shared state often.
 
+use crate::ops::pools::{HANDLERS, HOOKS, PROVIDERS};
 use crate::oracle;
 use crate::properties::{Property, Violation};
 use crate::runner::{self, Schedule};
 use crate::scenario::{
-    ClientSpec, EventName, Expect, FlagKind, InitBehaviour, Op, ProviderSpec, Scenario,
-    ScheduleSpec, ThreadSpec, Verdict,
+    ClientSpec, Expect, InitBehaviour, Op, ProviderSpec, Scenario, ScheduleSpec, ThreadSpec,
+    Verdict,
 };
 use crate::sched::execution_seed;
 use crate::suite::{self, RunOptions};
@@ -22,67 +23,9 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-const PROVIDERS: [&str; 3] = ["p0", "p1", "p2"];
-const HOOKS: [&str; 2] = ["h0", "h1"];
-const HANDLERS: [&str; 2] = ["e0", "e1"];
-
-fn name(options: &'static [&'static str]) -> impl Strategy<Value = String> {
-    proptest::sample::select(options).prop_map(str::to_owned)
-}
-
-fn domain() -> impl Strategy<Value = Option<String>> {
-    prop_oneof![Just(None), Just(Some("d1".to_owned()))]
-}
-
-fn client() -> impl Strategy<Value = Option<String>> {
-    prop_oneof![
-        Just(None),
-        Just(Some("default".to_owned())),
-        Just(Some("c1".to_owned()))
-    ]
-}
-
-fn event() -> impl Strategy<Value = EventName> {
-    prop_oneof![
-        Just(EventName::Ready),
-        Just(EventName::Stale),
-        Just(EventName::Error)
-    ]
-}
-
-/// One operation from the whole vocabulary.
+/// One operation from the whole vocabulary (each operation's own strategy, with its weight).
 pub fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        3 => (name(&PROVIDERS), domain(), any::<bool>())
-            .prop_map(|(provider, domain, wait)| Op::SetProvider { provider, domain, wait }),
-        1 => Just(Op::ClearProviders {}),
-        1 => Just(Op::Shutdown {}),
-        2 => (name(&HOOKS), client()).prop_map(|(hook, client)| Op::AddHooks {
-            hooks: vec![hook],
-            client: client.filter(|c| c != "c1"),
-        }),
-        1 => Just(Op::ClearHooks { client: None }),
-        2 => (name(&HANDLERS), event(), client())
-            .prop_map(|(handler, event, client)| Op::AddHandler { handler, event, client }),
-        1 => (name(&HANDLERS), event())
-            .prop_map(|(handler, event)| Op::RemoveHandler { handler, event, client: None }),
-        2 => (name(&PROVIDERS), event()).prop_map(|(provider, event)| Op::Emit { provider, event }),
-        1 => name(&PROVIDERS).prop_map(|provider| Op::Detach { provider }),
-        3 => client().prop_map(|client| Op::Evaluate {
-            flag: "flag".to_owned(),
-            flag_type: FlagKind::Bool,
-            client,
-            context: BTreeMap::new(),
-            hooks: Vec::new(),
-        }),
-        1 => (proptest::sample::select(&["a", "b"][..]), proptest::sample::select(&["1", "2"][..]))
-            .prop_map(|(key, value)| Op::UpdateContext { key: key.to_owned(), value: value.to_owned() }),
-        1 => Just(Op::SetTransactionContext {
-            context: BTreeMap::from([("tx".to_owned(), "1".to_owned())]),
-        }),
-        1 => Just(Op::SetPropagator { propagator: "next".to_owned() }),
-        1 => client().prop_map(|client| Op::Track { event: "t".to_owned(), client }),
-    ]
+    Op::strategy()
 }
 
 fn provider_spec() -> impl Strategy<Value = ProviderSpec> {

@@ -8,6 +8,7 @@ pub mod audited;
 pub mod exhaustive;
 pub mod generate;
 pub mod invocation;
+pub mod ops;
 pub mod oracle;
 pub mod properties;
 pub mod results;
@@ -20,14 +21,21 @@ pub mod target;
 pub mod trace;
 pub mod world;
 
-/// The reference text of the scenario vocabulary, generated from the parser's own definitions:
-/// `harness ops` prints it and a test keeps `scenarios/README.md` in step with it.
+/// The reference text of the scenario vocabulary, generated from its definitions (the
+/// operation entries of `ops`, the property list, the parser's enums): what `harness ops`
+/// prints.
 pub fn ops_reference() -> String {
     use scenario::{EventName, Op};
     let mut out = String::new();
-    out.push_str("operations: ");
-    out.push_str(&Op::NAMES.join(", "));
-    out.push('\n');
+    out.push_str("operations:\n");
+    let width = Op::NAMES
+        .iter()
+        .map(|name| name.len())
+        .max()
+        .unwrap_or_default();
+    for (name, doc) in Op::NAMES.iter().zip(Op::DOCS) {
+        out.push_str(&format!("  {name:<width$} {}\n", doc.trim()));
+    }
     out.push_str("events: ");
     out.push_str(
         &EventName::ALL

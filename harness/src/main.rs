@@ -56,57 +56,7 @@ enum Command {
     List,
     /// Runs scenarios (all by default) and prints a summary table.
     #[command(after_help = EXIT_CODES)]
-    Run {
-        /// Scenarios to run: file stems (`a01_double_shutdown`), file names or paths of files
-        /// in the scenario folder; all when none is given.
-        #[arg(value_name = "SCENARIO")]
-        names: Vec<String>,
-        /// Runs only this target [default: both].
-        #[arg(long)]
-        target: Option<TargetKind>,
-        /// `random` and `pct` by default; `exhaustive` runs the exhaustive pass instead (loom,
-        /// or shuttle's DFS for scenarios loom cannot model).
-        #[arg(long)]
-        scheduler: Option<RunScheduler>,
-        /// Executions per scheduler and base seed [default: the scenario's own].
-        #[arg(long, value_parser = in_range(budget::ITERATIONS))]
-        iterations: Option<usize>,
-        /// Runs only this base seed [default: base seeds 1 to 20].
-        #[arg(long, conflicts_with = "seeds", value_parser = clap::value_parser!(u64).range(..u64::MAX))]
-        seed: Option<u64>,
-        /// Runs the base seeds START..END (END excluded): one block of a sweep.
-        #[arg(long, value_name = "START..END", value_parser = seed_range)]
-        seeds: Option<std::ops::Range<u64>>,
-        /// Prints every failure, one per base seed, instead of one line per property.
-        #[arg(long, short)]
-        verbose: bool,
-        /// How the results are printed: `json` prints one JSON document on stdout (schema
-        /// `harness-results/1`) and the human-readable report on stderr.
-        #[arg(long, value_enum, default_value_t = cli::Format::Text)]
-        format: cli::Format,
-        /// Writes the results as a JUnit XML report to FILE (a test case per scenario × target
-        /// × scheduler, failures with the commands that replay them).
-        #[arg(long, value_name = "FILE")]
-        junit: Option<PathBuf>,
-        /// Stops after the first scenario that fails.
-        #[arg(long)]
-        fail_fast: bool,
-        /// With `--scheduler exhaustive`: prints the trace of this execution of the exploration.
-        #[arg(long)]
-        execution: Option<usize>,
-        /// With `--scheduler exhaustive`: explores with this preemption bound instead of the
-        /// scenario's own (the snapshot is then not compared).
-        #[arg(long, value_parser = in_range(budget::PREEMPTION_BOUND))]
-        preemption_bound: Option<usize>,
-        /// With `--scheduler exhaustive`: explores with this checker instead of the scenario's
-        /// own, e.g. shuttle's DFS to cross-check loom (the snapshot is then not compared).
-        #[arg(long)]
-        explorer: Option<ExplorerKind>,
-        /// With `--execution`: the width of one trace column [default: fits the terminal; 44
-        /// when the output is not a terminal].
-        #[arg(long, value_parser = in_range(harness::trace::MIN_WIDTH..=1000))]
-        width: Option<usize>,
-    },
+    Run(RunArgs),
     /// Re-runs exactly one execution and prints its interleaving trace, one column per thread.
     #[command(after_help = EXIT_CODES)]
     Replay {
@@ -241,73 +191,64 @@ fn main() -> ExitCode {
     outcome.exit()
 }
 
+/// The arguments of `harness run`.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Scenarios to run: file stems (`a01_double_shutdown`), file names or paths of files
+    /// in the scenario folder; all when none is given.
+    #[arg(value_name = "SCENARIO")]
+    names: Vec<String>,
+    /// Runs only this target [default: both].
+    #[arg(long)]
+    target: Option<TargetKind>,
+    /// `random` and `pct` by default; `exhaustive` runs the exhaustive pass instead (loom,
+    /// or shuttle's DFS for scenarios loom cannot model).
+    #[arg(long)]
+    scheduler: Option<RunScheduler>,
+    /// Executions per scheduler and base seed [default: the scenario's own].
+    #[arg(long, value_parser = in_range(budget::ITERATIONS))]
+    iterations: Option<usize>,
+    /// Runs only this base seed [default: base seeds 1 to 20].
+    #[arg(long, conflicts_with = "seeds", value_parser = clap::value_parser!(u64).range(..u64::MAX))]
+    seed: Option<u64>,
+    /// Runs the base seeds START..END (END excluded): one block of a sweep.
+    #[arg(long, value_name = "START..END", value_parser = seed_range)]
+    seeds: Option<std::ops::Range<u64>>,
+    /// Prints every failure, one per base seed, instead of one line per property.
+    #[arg(long, short)]
+    verbose: bool,
+    /// How the results are printed: `json` prints one JSON document on stdout (schema
+    /// `harness-results/1`) and the human-readable report on stderr.
+    #[arg(long, value_enum, default_value_t = cli::Format::Text)]
+    format: cli::Format,
+    /// Writes the results as a JUnit XML report to FILE (a test case per scenario × target
+    /// × scheduler, failures with the commands that replay them).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Stops after the first scenario that fails.
+    #[arg(long)]
+    fail_fast: bool,
+    /// With `--scheduler exhaustive`: prints the trace of this execution of the exploration.
+    #[arg(long)]
+    execution: Option<usize>,
+    /// With `--scheduler exhaustive`: explores with this preemption bound instead of the
+    /// scenario's own (the snapshot is then not compared).
+    #[arg(long, value_parser = in_range(budget::PREEMPTION_BOUND))]
+    preemption_bound: Option<usize>,
+    /// With `--scheduler exhaustive`: explores with this checker instead of the scenario's
+    /// own, e.g. shuttle's DFS to cross-check loom (the snapshot is then not compared).
+    #[arg(long)]
+    explorer: Option<ExplorerKind>,
+    /// With `--execution`: the width of one trace column [default: fits the terminal; 44
+    /// when the output is not a terminal].
+    #[arg(long, value_parser = in_range(harness::trace::MIN_WIDTH..=1000))]
+    width: Option<usize>,
+}
+
 fn dispatch(command: Command, invocation: &Invocation) -> Outcome {
     match command {
         Command::List => cli::list(invocation),
-        Command::Run {
-            names,
-            target,
-            scheduler,
-            iterations,
-            seed,
-            seeds,
-            verbose,
-            format,
-            junit,
-            fail_fast,
-            execution,
-            preemption_bound,
-            explorer,
-            width,
-        } => {
-            cli::set_format(format);
-            let targets = target.map_or_else(|| TargetKind::ALL.to_vec(), |t| vec![t]);
-            let randomized_only =
-                iterations.is_some() || seed.is_some() || seeds.is_some() || verbose || fail_fast;
-            let exhaustive_only = execution.is_some()
-                || preemption_bound.is_some()
-                || explorer.is_some()
-                || width.is_some();
-            match scheduler {
-                Some(RunScheduler::Exhaustive) if randomized_only => Outcome::bad_input(
-                    "--iterations, --seed, --seeds, --verbose and --fail-fast are for the randomized schedulers, not --scheduler exhaustive",
-                ),
-                Some(RunScheduler::Exhaustive) => {
-                    let explore = cli::exhaustive::Explore {
-                        targets,
-                        execution,
-                        preemption_bound,
-                        explorer,
-                        width,
-                    };
-                    cli::exhaustive::run(invocation, &names, &explore, junit.as_deref())
-                }
-                _ if cfg!(harness_loom) => Outcome::bad_input(
-                    "this is the loom build of the harness: it runs only `run --scheduler exhaustive`",
-                ),
-                _ if exhaustive_only => Outcome::bad_input(
-                    "--execution, --preemption-bound, --explorer and --width need --scheduler exhaustive",
-                ),
-                scheduler => {
-                    let schedulers = match scheduler {
-                        Some(RunScheduler::Random) => vec![SchedulerKind::Random],
-                        Some(RunScheduler::Pct) => vec![SchedulerKind::Pct],
-                        _ => SchedulerKind::ALL.to_vec(),
-                    };
-                    let mut options = harness::suite::RunOptions::new(invocation.clone());
-                    options.targets = targets;
-                    options.schedulers = schedulers;
-                    options.iterations = iterations;
-                    options.seeds = seeds.or(seed.map(|seed| seed..seed + 1));
-                    let output = cli::run::Output {
-                        verbose,
-                        junit,
-                        fail_fast,
-                    };
-                    cli::run::run(&names, &options, &output)
-                }
-            }
-        }
+        Command::Run(args) => run(args, invocation),
         Command::Replay {
             name,
             target,
@@ -347,6 +288,71 @@ fn dispatch(command: Command, invocation: &Invocation) -> Outcome {
         Command::Ops => {
             print!("{}", harness::ops_reference());
             Outcome::Passed
+        }
+    }
+}
+
+/// `harness run`: the randomized schedulers, or the exhaustive pass.
+fn run(args: RunArgs, invocation: &Invocation) -> Outcome {
+    let RunArgs {
+        names,
+        target,
+        scheduler,
+        iterations,
+        seed,
+        seeds,
+        verbose,
+        format,
+        junit,
+        fail_fast,
+        execution,
+        preemption_bound,
+        explorer,
+        width,
+    } = args;
+    cli::set_format(format);
+    let targets = target.map_or_else(|| TargetKind::ALL.to_vec(), |t| vec![t]);
+    let randomized_only =
+        iterations.is_some() || seed.is_some() || seeds.is_some() || verbose || fail_fast;
+    let exhaustive_only =
+        execution.is_some() || preemption_bound.is_some() || explorer.is_some() || width.is_some();
+    match scheduler {
+        Some(RunScheduler::Exhaustive) if randomized_only => Outcome::bad_input(
+            "--iterations, --seed, --seeds, --verbose and --fail-fast are for the randomized schedulers, not --scheduler exhaustive",
+        ),
+        Some(RunScheduler::Exhaustive) => {
+            let explore = cli::exhaustive::Explore {
+                targets,
+                execution,
+                preemption_bound,
+                explorer,
+                width,
+            };
+            cli::exhaustive::run(invocation, &names, &explore, junit.as_deref())
+        }
+        _ if cfg!(harness_loom) => Outcome::bad_input(
+            "this is the loom build of the harness: it runs only `run --scheduler exhaustive`",
+        ),
+        _ if exhaustive_only => Outcome::bad_input(
+            "--execution, --preemption-bound, --explorer and --width need --scheduler exhaustive",
+        ),
+        scheduler => {
+            let schedulers = match scheduler {
+                Some(RunScheduler::Random) => vec![SchedulerKind::Random],
+                Some(RunScheduler::Pct) => vec![SchedulerKind::Pct],
+                _ => SchedulerKind::ALL.to_vec(),
+            };
+            let mut options = harness::suite::RunOptions::new(invocation.clone());
+            options.targets = targets;
+            options.schedulers = schedulers;
+            options.iterations = iterations;
+            options.seeds = seeds.or(seed.map(|seed| seed..seed + 1));
+            let output = cli::run::Output {
+                verbose,
+                junit,
+                fail_fast,
+            };
+            cli::run::run(&names, &options, &output)
         }
     }
 }

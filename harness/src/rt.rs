@@ -62,3 +62,12 @@ pub const CHECKER: &str = if cfg!(harness_loom) {
 } else {
     "shuttle"
 };
+
+/// Locks a `std` mutex of the harness's own (the world's log, a test provider's emitter),
+/// ignoring poisoning: a panic inside an execution is the harness's evidence, not a reason to
+/// lose what was recorded.
+pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -6,6 +6,7 @@
 //! deadlock, the step bound) become violations with the trace recorded so far; nothing here
 //! hangs or lets a panic escape.
 
+use crate::ops::Raised;
 use crate::oracle::{self, Reference};
 use crate::properties::{self, Property, Violation};
 use crate::scenario::{Op, Scenario};
@@ -50,9 +51,39 @@ impl Schedule {
 /// Everything one execution produced.
 #[derive(Debug)]
 pub struct Execution {
-    pub outcome: String,
+    pub outcome: Outcome,
     pub violations: Vec<Violation>,
     pub log: Log,
+}
+
+/// How an execution ended: with its canonical outcome (the text snapshots and the oracle
+/// compare), or stopped by the checker before it finished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Finished(String),
+    /// The checker stopped the execution: a deadlock, the step bound, or a panic outside every
+    /// operation (the property says which).
+    Stopped(Property),
+}
+
+impl Outcome {
+    /// The canonical outcome of a finished execution.
+    pub fn finished(&self) -> Option<&str> {
+        match self {
+            Outcome::Finished(text) => Some(text),
+            Outcome::Stopped(_) => None,
+        }
+    }
+}
+
+/// As an outcome set lists it: the text, or `FAILED property`.
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Finished(text) => f.write_str(text),
+            Outcome::Stopped(property) => write!(f, "FAILED {property}"),
+        }
+    }
 }
 
 std::thread_local! {
@@ -120,8 +151,8 @@ fn run_op(
     let start = world.now();
     world.begin_op(key.clone(), start);
     world.trace(format!("begin {label}"));
-    let result = catch_unwind(AssertUnwindSafe(|| target.run(op)))
-        .unwrap_or_else(|payload| Err(format!("panic: {}", panic_text(payload.as_ref()))));
+    let result = catch_unwind(AssertUnwindSafe(|| op.apply(target)))
+        .unwrap_or_else(|payload| Err(Raised(format!("panic: {}", panic_text(payload.as_ref())))));
     world.trace(match &result {
         Ok(value) => format!("end {label} -> {value}"),
         Err(error) => format!("end {label} RAISED {error}"),
@@ -262,10 +293,10 @@ pub(crate) fn conclude(
 ) -> Execution {
     let (outcome, mut violations) = match (&failure, &state) {
         (None, Some(state)) => (
-            properties::outcome(scenario, &log, state),
+            Outcome::Finished(properties::outcome(scenario, &log, state)),
             properties::check(scenario, &log, state),
         ),
-        _ => (String::new(), Vec::new()),
+        _ => (Outcome::Finished(String::new()), Vec::new()),
     };
     if let Some(failure) = failure {
         let property = if failure.contains("deadlock") {
@@ -278,7 +309,7 @@ pub(crate) fn conclude(
         let detail = failure.lines().next().unwrap_or_default().to_owned();
         violations.push(Violation { property, detail });
         return Execution {
-            outcome: format!("FAILED {property}"),
+            outcome: Outcome::Stopped(property),
             violations,
             log,
         };
@@ -411,7 +442,7 @@ pub fn run_batch(
                 .entry(violation.property)
                 .or_insert_with(|| (iteration + 1, seed, violation.clone()));
         }
-        batch.outcomes.insert(execution.outcome);
+        batch.outcomes.insert(execution.outcome.to_string());
         progress();
         if !stop_when_found.is_empty()
             && stop_when_found.iter().all(|p| batch.first.contains_key(p))

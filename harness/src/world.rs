@@ -23,19 +23,56 @@ pub struct ProviderRecord {
     pub resolved_after_shutdown: usize,
     /// Emit attempts, whether or not they were delivered.
     pub emits: usize,
-    /// Every `initialize` (`I`) and `shutdown` (`S`), in order: a healthy lifecycle alternates.
-    pub lifecycle: String,
+    /// Every `initialize` and `shutdown`, in order: a healthy lifecycle alternates.
+    pub lifecycle: Vec<LifecycleCall>,
+}
+
+/// One lifecycle call a test provider received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LifecycleCall {
+    Initialize,
+    Shutdown,
+}
+
+impl std::fmt::Display for LifecycleCall {
+    /// `I` for an initialize, `S` for a shutdown, as violation details spell a lifecycle.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LifecycleCall::Initialize => "I",
+            LifecycleCall::Shutdown => "S",
+        })
+    }
 }
 
 impl ProviderRecord {
+    /// The provider's last lifecycle call, if it had any.
+    pub fn last_call(&self) -> Option<LifecycleCall> {
+        self.lifecycle.last().copied()
+    }
+
     /// Whether the provider's last lifecycle call was a shutdown.
     pub fn is_shut(&self) -> bool {
-        self.lifecycle.ends_with('S')
+        self.last_call() == Some(LifecycleCall::Shutdown)
     }
 
     /// Whether the provider's last lifecycle call was an initialize.
     pub fn is_initialized(&self) -> bool {
-        self.lifecycle.ends_with('I')
+        self.last_call() == Some(LifecycleCall::Initialize)
+    }
+
+    /// Whether the provider received `call` twice in a row somewhere in its lifecycle.
+    pub fn twice_in_a_row(&self, call: LifecycleCall) -> bool {
+        self.lifecycle.windows(2).any(|pair| pair == [call, call])
+    }
+
+    /// Whether the provider's first lifecycle call was `call`.
+    pub fn starts_with(&self, call: LifecycleCall) -> bool {
+        self.lifecycle.first() == Some(&call)
+    }
+
+    /// The lifecycle as letters, one per call (`IIS`), as violation details print it.
+    pub fn lifecycle_letters(&self) -> String {
+        self.lifecycle.iter().map(ToString::to_string).collect()
     }
 }
 
@@ -58,7 +95,7 @@ pub struct OpRecord {
     pub label: String,
     pub start: usize,
     pub end: usize,
-    pub result: Result<String, String>,
+    pub result: crate::ops::OpResult,
 }
 
 /// One step of background work (an initialize, one event of a provider's event thread), or the
@@ -420,7 +457,7 @@ impl World {
     pub fn note_init(&self, name: &str) {
         self.provider(name, |record| {
             record.init += 1;
-            record.lifecycle.push('I');
+            record.lifecycle.push(LifecycleCall::Initialize);
         });
     }
 
@@ -428,7 +465,7 @@ impl World {
     pub fn note_shutdown(&self, name: &str) {
         self.provider(name, |record| {
             record.shutdown += 1;
-            record.lifecycle.push('S');
+            record.lifecycle.push(LifecycleCall::Shutdown);
         });
     }
 

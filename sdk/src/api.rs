@@ -1,64 +1,20 @@
 //! The API object (spec 1.1, 1.6, 1.8): provider registry, API hooks, global context, the
 //! transaction-context propagator, API event handlers, and shutdown.
 //!
-//! All of an instance's shared state lives in [`ApiShared`], named once below with the lock that
-//! guards it. Lock order, where two are held: `registry` before `events`. User code never runs
-//! under either.
+//! All of an instance's shared state lives in `ApiShared` (module `shared`), which an `Api`
+//! shares with its clients and with the emitters of its providers. Lock order, where two are
+//! held: `registry` before `events`. User code never runs under either.
 
 use crate::client::Client;
 use crate::context::EvaluationContext;
 use crate::evaluation::EvaluationError;
-use crate::events::{
-    EventDetails, EventEmitter, EventHandler, EventState, HandlerId, HandlerScope, ProviderEvent,
-    ProviderEventDetails,
-};
+use crate::events::{EventDetails, EventHandler, HandlerId, HandlerScope, ProviderEvent};
 use crate::hooks::Hook;
 use crate::provider::{FeatureProvider, ProviderMetadata, ProviderStatus};
-use crate::providers::NoOpProvider;
-use crate::registry::{Registration, Registry};
-use crate::sync::{self, Arc, Condvar, Mutex, RwLock};
-use crate::transaction::{ThreadLocalPropagator, TransactionContextPropagator};
-use std::collections::BTreeMap;
-
-/// The shared state of one API instance.
-pub(crate) struct ApiShared {
-    /// Providers, API hooks, global context and the propagator: everything one evaluation reads,
-    /// read together under one read lock (A15). See `Registry` for its invariant.
-    pub(crate) registry: RwLock<Registry>,
-    /// Event handlers and the delivery queue. Taken after `registry` when both are needed.
-    pub(crate) events: Mutex<EventState>,
-    /// Signalled when a delivery finishes (paired with `events`).
-    pub(crate) delivered: Condvar,
-}
-
-impl ApiShared {
-    fn new() -> Self {
-        Self {
-            registry: RwLock::new("registry.read", "registry.write", fresh_registry(0)),
-            events: Mutex::new("events", EventState::default()),
-            delivered: Condvar::new(),
-        }
-    }
-}
-
-/// A registry with the no-op default provider and nothing else; `first_serial` keeps serials
-/// unique across resets.
-fn fresh_registry(first_serial: u64) -> Registry {
-    let noop: Arc<dyn FeatureProvider> = Arc::new(NoOpProvider);
-    let name = noop.metadata().name;
-    let default = Registration::new_ready(first_serial, noop, name);
-    Registry {
-        default: Arc::new(default),
-        domains: BTreeMap::new(),
-        hooks: Arc::new(Vec::new()),
-        context: Arc::new(EvaluationContext::default()),
-        context_version: 0,
-        propagator: Arc::new(ThreadLocalPropagator::new()),
-        propagator_version: 0,
-        pending_shutdown: Vec::new(),
-        next_serial: first_serial + 1,
-    }
-}
+use crate::registry::Registration;
+use crate::shared::ApiShared;
+use crate::sync::{self, Arc};
+use crate::transaction::TransactionContextPropagator;
 
 /// An OpenFeature API instance. Cloning gives another handle to the same instance.
 ///
@@ -268,22 +224,10 @@ impl Api {
             let mut events = self.shared.events.lock();
             let bound = registry.distinct_registrations();
             let earlier = registry.pending_shutdown.clone();
-            let mut fresh = fresh_registry(registry.next_serial);
-            if !everything {
-                fresh.hooks = Arc::clone(&registry.hooks);
-                fresh.context = Arc::clone(&registry.context);
-                fresh.context_version = registry.context_version;
-                fresh.propagator = Arc::clone(&registry.propagator);
-                fresh.propagator_version = registry.propagator_version;
-            } else {
-                fresh.context_version = registry.context_version + 1;
-                fresh.propagator_version = registry.propagator_version + 1;
-            }
-            *registry = fresh;
-            // The fresh registry keeps, in retirement order, every registration whose shutdown
-            // may not have run yet (those retired earlier, then those retired now), so that a
+            // The new registry keeps, in retirement order, every registration whose shutdown
+            // may not have run yet (those retired earlier, then those retired below), so that a
             // provider bound again right after this reset starts after its latest shutdown.
-            registry.pending_shutdown = earlier.clone();
+            *registry = registry.after_reset(!everything);
             events.clear_handlers();
             let mut retired: Vec<(Arc<Registration>, bool)> = Vec::new();
             for registration in bound {
@@ -448,54 +392,5 @@ impl Api {
     /// Removes an API-level handler (spec 5.2.7); returns whether it was registered.
     pub fn remove_handler(&self, id: HandlerId) -> bool {
         self.shared.remove_handler(&HandlerScope::Api, id)
-    }
-}
-
-impl ApiShared {
-    /// Starts a registration this thread created: waits until the provider's previous
-    /// registration (if it was retired and its shutdown has not run yet) is shut down, gives the
-    /// provider its emitter, and initializes it. So a provider's `attach`, `initialize` and
-    /// `shutdown` never overlap across its registrations.
-    pub(crate) fn attach_and_initialize(
-        self: &Arc<Self>,
-        registration: &Arc<Registration>,
-        predecessor: Option<&Registration>,
-        context: &EvaluationContext,
-    ) -> (Result<(), EvaluationError>, Option<u64>) {
-        if let Some(predecessor) = predecessor {
-            predecessor.wait_shut_down();
-        }
-        let emitter = EventEmitter::new(Arc::clone(&registration.emitter));
-        let _contained =
-            crate::contain::call("provider attach", || registration.provider.attach(emitter));
-        self.initialize(registration, context)
-    }
-
-    /// Runs `initialize` for a registration this thread created, emits the resulting event
-    /// (status first, then handlers: spec 5.3.5), publishes the outcome to waiters and gives back
-    /// the init lease, shutting the provider down if it was retired meanwhile. Returns the
-    /// outcome and the ticket of the event's delivery.
-    pub(crate) fn initialize(
-        self: &Arc<Self>,
-        registration: &Arc<Registration>,
-        context: &EvaluationContext,
-    ) -> (Result<(), EvaluationError>, Option<u64>) {
-        let outcome = registration.run_initialize(context);
-        let (event, details) = match &outcome {
-            Ok(()) => (ProviderEvent::Ready, ProviderEventDetails::default()),
-            Err(error) => (
-                ProviderEvent::Error,
-                ProviderEventDetails {
-                    message: error.message.clone(),
-                    error_code: Some(error.code),
-                    ..ProviderEventDetails::default()
-                },
-            ),
-        };
-        let ticket = self.dispatch(registration, event, details, None);
-        if registration.finish_initialize(outcome.clone()) {
-            registration.shut_down();
-        }
-        (outcome, ticket)
     }
 }

@@ -1,29 +1,15 @@
 //! Provider events (spec 5): event types, details, handlers, the emitter handle providers get at
-//! attach, and the delivery queue that runs handlers.
+//! attach, the handler registry and the delivery queue ([`EventState`], the state under the
+//! events lock).
 //!
-//! # Delivery
-//!
-//! All of an API instance's deliveries go through one FIFO queue under the events lock. Emitting
-//! an event, adding a handler and clearing handlers each take the registry read (or write)
-//! lock and then the events lock, and in that one critical section:
-//! - update the provider's status (before any handler can run: spec 5.3.5);
-//! - pick the handlers that must run (API handlers for the event type, and client handlers
-//!   whose domain resolves to the emitting provider at that moment: spec 5.1.2, 5.1.3);
-//! - push one delivery onto the queue.
-//!
-//! A handler added while its provider is already in the matching state gets its immediate run
-//! pushed onto the same queue in the same critical section that registers it (spec 5.3.3), so it
-//! runs exactly once and in order with every event dispatched before or after it (A10, A11).
-//!
-//! Handlers run outside every lock. One thread at a time drains the queue (whoever finds it
-//! idle); a handler that emits, adds handlers or calls any other SDK method only enqueues, so
-//! handlers never nest and each handler sees one provider's events in emission order.
+//! `ApiShared` (in `shared`) takes the locks and drives this state: it dispatches events, adds
+//! and removes handlers and drains the queue; its module docs describe the delivery protocol.
 
-use crate::api::ApiShared;
 use crate::evaluation::ErrorCode;
 use crate::provider::ProviderStatus;
 use crate::registry::{Registration, Registry};
-use crate::sync::{self, Arc, RwLock, Weak};
+use crate::shared::ApiShared;
+use crate::sync::{Arc, RwLock, RwLockReadGuard, Weak};
 use crate::value::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -53,7 +39,7 @@ impl ProviderEvent {
     }
 
     /// The status an event moves its provider to (spec 5.3.5 table), if any.
-    fn status_after(&self, error_code: Option<ErrorCode>) -> Option<ProviderStatus> {
+    pub(crate) fn status_after(&self, error_code: Option<ErrorCode>) -> Option<ProviderStatus> {
         match self {
             ProviderEvent::Ready => Some(ProviderStatus::Ready),
             ProviderEvent::Error if error_code == Some(ErrorCode::ProviderFatal) => {
@@ -67,7 +53,7 @@ impl ProviderEvent {
 
     /// Whether a provider in `status` is "already in the state" this event announces, so that a
     /// newly added handler must run at once (spec 5.3.3).
-    fn matches_status(&self, status: ProviderStatus) -> bool {
+    pub(crate) fn matches_status(&self, status: ProviderStatus) -> bool {
         matches!(
             (self, status),
             (ProviderEvent::Ready, ProviderStatus::Ready)
@@ -152,10 +138,11 @@ struct HandlerEntry {
     handler: EventHandler,
 }
 
-struct Delivery {
-    ticket: u64,
-    details: Arc<EventDetails>,
-    handlers: Vec<EventHandler>,
+/// One queued delivery: an event's details and the handlers it runs, in order.
+pub(crate) struct Delivery {
+    pub(crate) ticket: u64,
+    pub(crate) details: Arc<EventDetails>,
+    pub(crate) handlers: Vec<EventHandler>,
 }
 
 /// Handlers and the delivery queue of one API instance, guarded by `ApiShared::events`.
@@ -173,7 +160,13 @@ pub(crate) struct EventState {
 }
 
 impl EventState {
-    fn push(&mut self, details: EventDetails, handlers: Vec<EventHandler>) -> Option<u64> {
+    /// Queues a delivery of `details` to `handlers`; returns its ticket, or `None` (and queues
+    /// nothing) when there is no handler to run.
+    pub(crate) fn push(
+        &mut self,
+        details: EventDetails,
+        handlers: Vec<EventHandler>,
+    ) -> Option<u64> {
         if handlers.is_empty() {
             return None;
         }
@@ -186,6 +179,36 @@ impl EventState {
         Some(self.enqueued)
     }
 
+    /// A new handler id, unique within the API instance.
+    pub(crate) fn next_handler_id(&mut self) -> HandlerId {
+        self.next_handler_id += 1;
+        HandlerId(self.next_handler_id)
+    }
+
+    /// Adds a handler under `id` (from [`EventState::next_handler_id`]).
+    pub(crate) fn register(
+        &mut self,
+        id: HandlerId,
+        event: ProviderEvent,
+        scope: HandlerScope,
+        handler: EventHandler,
+    ) {
+        self.handlers.push(HandlerEntry {
+            id,
+            event,
+            scope,
+            handler,
+        });
+    }
+
+    /// Removes the handler `id` added in `scope`; returns whether it was registered.
+    pub(crate) fn unregister(&mut self, scope: &HandlerScope, id: HandlerId) -> bool {
+        let before = self.handlers.len();
+        self.handlers
+            .retain(|entry| !(entry.id == id && &entry.scope == scope));
+        self.handlers.len() != before
+    }
+
     /// Drops every handler (part of an atomic clear; queued deliveries still run, because their
     /// events were emitted before the clear).
     pub(crate) fn clear_handlers(&mut self) {
@@ -193,166 +216,38 @@ impl EventState {
     }
 
     /// Whether the caller should become the drainer.
-    fn claim_drain(&mut self) -> bool {
+    pub(crate) fn claim_drain(&mut self) -> bool {
         if self.draining || self.queue.is_empty() {
             return false;
         }
         self.draining = true;
         true
     }
-}
 
-sync::thread_local! {
-    /// Set while this thread is running handlers, so that it never waits for its own queue.
-    // Not `const`: loom's `thread_local!` does not accept const initializers.
-    #[allow(clippy::missing_const_for_thread_local)]
-    static DRAINING_HERE: std::cell::Cell<bool> = std::cell::Cell::new(false);
-}
-
-impl ApiShared {
-    /// Applies `event` from `registration`: updates its status and queues its handlers, then
-    /// drains if no other thread is. Returns the delivery's ticket, or `None` when nothing was
-    /// queued (no handler, or the registration is retired: emitting after detach is a no-op).
-    ///
-    /// `via` is the emitter link of an event the provider emitted (`None` for the SDK's own
-    /// READY or ERROR after `initialize`). Its read lock is held while the status is written and
-    /// the handlers are queued, so an emission either takes effect before a concurrent
-    /// `EventEmitter::detach` returns or is dropped: never after it (linearizable, like A16's
-    /// fix for retirement). Lock order: registry, events, link.
-    pub(crate) fn dispatch(
-        &self,
-        registration: &Arc<Registration>,
-        event: ProviderEvent,
-        details: ProviderEventDetails,
-        via: Option<&EmitterLink>,
-    ) -> Option<u64> {
-        let (ticket, drain) = {
-            let registry = self.registry.read();
-            if registration.is_retired() {
-                return None;
-            }
-            let mut events = self.events.lock();
-            let link = via.map(|link| link.target.read());
-            if link.as_ref().is_some_and(|target| target.is_none()) {
-                return None;
-            }
-            if let Some(status) = event.status_after(details.error_code) {
-                registration.set_status(status);
-            }
-            let handlers = matching_handlers(&events, &registry, registration, event);
-            let details = EventDetails {
-                event,
-                provider_name: registration.name.clone(),
-                details,
-            };
-            let ticket = events.push(details, handlers);
-            drop(link);
-            (ticket, events.claim_drain())
-        };
-        if drain {
-            self.drain();
+    /// The drainer's next delivery. `None` when the queue is empty: the caller then stops being
+    /// the drainer, in the same critical section that found the queue empty.
+    pub(crate) fn next_delivery(&mut self) -> Option<Delivery> {
+        let next = self.queue.pop_front();
+        if next.is_none() {
+            self.draining = false;
         }
-        ticket
+        next
     }
 
-    /// Registers a handler and, when its provider is already in the matching state, queues its
-    /// immediate run in the same critical section.
-    pub(crate) fn add_handler(
-        &self,
-        scope: HandlerScope,
-        event: ProviderEvent,
-        handler: EventHandler,
-    ) -> HandlerId {
-        let (id, drain) = {
-            let registry = self.registry.read();
-            let mut events = self.events.lock();
-            events.next_handler_id += 1;
-            let id = HandlerId(events.next_handler_id);
-            let ready_now: Vec<Arc<Registration>> = match &scope {
-                HandlerScope::Api => registry.distinct_registrations(),
-                HandlerScope::Client(domain) => {
-                    vec![Arc::clone(registry.registration_for(domain.as_deref()))]
-                }
-            };
-            for registration in ready_now {
-                if event.matches_status(registration.status()) {
-                    let details = EventDetails {
-                        event,
-                        provider_name: registration.name.clone(),
-                        details: ProviderEventDetails::default(),
-                    };
-                    events.push(details, vec![Arc::clone(&handler)]);
-                }
-            }
-            events.handlers.push(HandlerEntry {
-                id,
-                event,
-                scope,
-                handler,
-            });
-            (id, events.claim_drain())
-        };
-        if drain {
-            self.drain();
-        }
-        id
+    /// Records that every handler of the delivery with `ticket` has run.
+    pub(crate) fn mark_delivered(&mut self, ticket: u64) {
+        self.delivered = ticket;
     }
 
-    /// Removes a handler; returns whether it was registered. Deliveries already queued for
-    /// events emitted before the removal still run it.
-    pub(crate) fn remove_handler(&self, scope: &HandlerScope, id: HandlerId) -> bool {
-        let mut events = self.events.lock();
-        let before = events.handlers.len();
-        events
-            .handlers
-            .retain(|entry| !(entry.id == id && &entry.scope == scope));
-        events.handlers.len() != before
-    }
-
-    /// Blocks until the delivery with `ticket` has run, unless the calling thread is the one
-    /// running handlers (then it would wait for itself).
-    pub(crate) fn wait_delivered(&self, ticket: u64) {
-        if DRAINING_HERE.with(|here| here.get()) {
-            return;
-        }
-        let mut events = self.events.lock();
-        while events.delivered < ticket {
-            events = self.delivered.wait(events);
-        }
-    }
-
-    /// Runs queued deliveries until the queue is empty. Only the thread that claimed the drain
-    /// calls this.
-    fn drain(&self) {
-        DRAINING_HERE.with(|here| here.set(true));
-        let mut finished: Option<u64> = None;
-        loop {
-            let delivery = {
-                let mut events = self.events.lock();
-                if let Some(ticket) = finished.take() {
-                    events.delivered = ticket;
-                    self.delivered.notify_all();
-                }
-                match events.queue.pop_front() {
-                    Some(delivery) => delivery,
-                    None => {
-                        events.draining = false;
-                        break;
-                    }
-                }
-            };
-            for handler in &delivery.handlers {
-                // A panicking handler is contained and the others still run (spec 5.2.5).
-                let _contained =
-                    crate::contain::call("event handler", || handler(&delivery.details));
-            }
-            finished = Some(delivery.ticket);
-        }
-        DRAINING_HERE.with(|here| here.set(false));
+    /// Whether the delivery with `ticket` has run.
+    pub(crate) fn is_delivered(&self, ticket: u64) -> bool {
+        self.delivered >= ticket
     }
 }
 
-fn matching_handlers(
+/// The handlers an event of `registration` runs: API handlers for `event`, and client handlers
+/// for `event` whose domain resolves to `registration` in `registry` at this moment.
+pub(crate) fn matching_handlers(
     events: &EventState,
     registry: &Registry,
     registration: &Arc<Registration>,
@@ -375,7 +270,7 @@ fn matching_handlers(
 /// Where an emitter delivers: the API instance and the registration it was attached for. Both
 /// weak: the registration owns the provider, which owns its emitter, so strong references here
 /// would be a cycle that keeps an API that is dropped without a shutdown alive for good.
-struct EmitTarget {
+pub(crate) struct EmitTarget {
     api: Weak<ApiShared>,
     registration: Weak<Registration>,
 }
@@ -397,6 +292,12 @@ impl EmitterLink {
             api: Arc::downgrade(api),
             registration: Arc::downgrade(registration),
         });
+    }
+
+    /// Read-locks the link: `None` once it has been cut. `ApiShared::dispatch` holds this while
+    /// it applies an emitted event, so that `detach` waits for that event to take effect.
+    pub(crate) fn read_target(&self) -> RwLockReadGuard<'_, Option<EmitTarget>> {
+        self.target.read()
     }
 
     /// Cuts the link; idempotent. Once it returns, no emission through the link takes effect:

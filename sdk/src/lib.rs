@@ -78,6 +78,7 @@ mod logging;
 mod provider;
 mod providers;
 mod registry;
+mod shared;
 mod sync;
 mod tracking;
 mod transaction;

@@ -31,9 +31,10 @@ use crate::evaluation::{ErrorCode, EvaluationError};
 use crate::events::EmitterLink;
 use crate::hooks::Hook;
 use crate::provider::{FeatureProvider, ProviderStatus};
+use crate::providers::NoOpProvider;
 use crate::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use crate::sync::{self, Arc, Condvar, Mutex};
-use crate::transaction::TransactionContextPropagator;
+use crate::transaction::{ThreadLocalPropagator, TransactionContextPropagator};
 use std::collections::BTreeMap;
 
 const RETIRED: usize = 1;
@@ -321,7 +322,74 @@ pub(crate) struct Registry {
     pub(crate) next_serial: u64,
 }
 
+/// The registration of the built-in no-op default provider, with `serial`: a fresh registry's
+/// default takes the next serial of the one it replaces, so serials stay unique across resets.
+fn noop_default(serial: u64) -> Arc<Registration> {
+    let noop: Arc<dyn FeatureProvider> = Arc::new(NoOpProvider);
+    let name = noop.metadata().name;
+    Arc::new(Registration::new_ready(serial, noop, name))
+}
+
 impl Registry {
+    /// A registry with the no-op default provider and nothing else.
+    pub(crate) fn new() -> Registry {
+        Registry {
+            default: noop_default(0),
+            domains: BTreeMap::new(),
+            hooks: Arc::new(Vec::new()),
+            context: Arc::new(EvaluationContext::default()),
+            context_version: 0,
+            propagator: Arc::new(ThreadLocalPropagator::new()),
+            propagator_version: 0,
+            pending_shutdown: Vec::new(),
+            next_serial: 1,
+        }
+    }
+
+    /// The registry that replaces this one at a reset (`Api::clear_providers` when
+    /// `keep_configuration`, `Api::shutdown` otherwise): no provider bound but the no-op default.
+    /// API hooks, global context and propagator are kept, or else reset to a fresh registry's.
+    ///
+    /// One struct literal naming every field, so that a new field does not compile until the
+    /// reset decides what becomes of it. The versions never go back: a reset that replaces the
+    /// context or the propagator bumps its version, so that an `update_context` or
+    /// `set_transaction_context` racing with it sees the change.
+    pub(crate) fn after_reset(&self, keep_configuration: bool) -> Registry {
+        let keep = keep_configuration;
+        Registry {
+            default: noop_default(self.next_serial),
+            domains: BTreeMap::new(),
+            hooks: if keep {
+                Arc::clone(&self.hooks)
+            } else {
+                Arc::new(Vec::new())
+            },
+            context: if keep {
+                Arc::clone(&self.context)
+            } else {
+                Arc::new(EvaluationContext::default())
+            },
+            context_version: if keep {
+                self.context_version
+            } else {
+                self.context_version + 1
+            },
+            propagator: if keep {
+                Arc::clone(&self.propagator)
+            } else {
+                Arc::new(ThreadLocalPropagator::new())
+            },
+            propagator_version: if keep {
+                self.propagator_version
+            } else {
+                self.propagator_version + 1
+            },
+            // Kept in both cases; the reset then retires the registrations it unbinds onto it.
+            pending_shutdown: self.pending_shutdown.clone(),
+            next_serial: self.next_serial + 1,
+        }
+    }
+
     /// The registration a client of `domain` resolves on: the domain's own, else the default.
     pub(crate) fn registration_for(&self, domain: Option<&str>) -> &Arc<Registration> {
         domain

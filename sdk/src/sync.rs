@@ -81,93 +81,76 @@ mod backend {
     }
 }
 
-#[cfg(all(openfeature_sdk_shuttle, not(openfeature_sdk_loom)))]
-mod backend {
-    pub use shuttle::sync::{
-        atomic, Condvar as RawCondvar, Mutex as RawMutex, MutexGuard, RwLock as RawRwLock,
-        RwLockReadGuard, RwLockWriteGuard,
-    };
-    pub use shuttle::thread_local;
+/// The checker backends, generated from one definition (in the spirit of tokio's
+/// `src/loom/mocked.rs`): `checker_facade!(shuttle)` and `checker_facade!(loom)`. Both crates
+/// mirror `std::sync` and `std::thread` for everything the facade uses, so the crate path is the
+/// only parameter. Where the two differ, the SDK keeps out of the difference:
+/// - loom's `thread_local!` accepts no `const` initializer, shuttle's does; the SDK's
+///   thread-locals never use one (each says so where it is declared);
+/// - loom's `Arc` does not coerce to `Arc<dyn Trait>`, so `Arc` is `std`'s under every backend
+///   (see the module docs);
+/// - the facade offers no `yield_now`: loom's forces a switch, shuttle's is only a scheduling
+///   point, and the SDK needs neither (the harness's own facade deals with that difference).
+#[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
+macro_rules! checker_facade {
+    ($checker:ident) => {
+        mod backend {
+            pub use $checker::sync::{
+                atomic, Condvar as RawCondvar, Mutex as RawMutex, MutexGuard, RwLock as RawRwLock,
+                RwLockReadGuard, RwLockWriteGuard,
+            };
+            pub use $checker::thread_local;
 
-    pub fn lock<T>(mutex: &RawMutex<T>) -> MutexGuard<'_, T> {
-        mutex
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-    pub fn read<T>(lock: &RawRwLock<T>) -> RwLockReadGuard<'_, T> {
-        lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-    pub fn write<T>(lock: &RawRwLock<T>) -> RwLockWriteGuard<'_, T> {
-        lock.write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-    pub fn wait<'a, T>(condvar: &RawCondvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        condvar
-            .wait(guard)
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-    pub fn notify_all(condvar: &RawCondvar) {
-        condvar.notify_all();
-    }
-    pub fn new_condvar() -> RawCondvar {
-        RawCondvar::new()
-    }
-    pub fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
-        // A shuttle thread never fails to spawn; dropping the handle detaches it, and shuttle
-        // still runs it to completion before the execution ends.
-        if let Ok(handle) = shuttle::thread::Builder::new()
-            .name(name.to_owned())
-            .spawn(work)
-        {
-            super::observe::remember_background(Box::new(move || {
-                let _ = handle.join();
-            }));
+            pub fn lock<T>(mutex: &RawMutex<T>) -> MutexGuard<'_, T> {
+                mutex
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+            }
+            pub fn read<T>(lock: &RawRwLock<T>) -> RwLockReadGuard<'_, T> {
+                lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+            }
+            pub fn write<T>(lock: &RawRwLock<T>) -> RwLockWriteGuard<'_, T> {
+                lock.write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+            }
+            pub fn wait<'a, T>(
+                condvar: &RawCondvar,
+                guard: MutexGuard<'a, T>,
+            ) -> MutexGuard<'a, T> {
+                condvar
+                    .wait(guard)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+            }
+            pub fn notify_all(condvar: &RawCondvar) {
+                condvar.notify_all();
+            }
+            pub fn new_condvar() -> RawCondvar {
+                RawCondvar::new()
+            }
+            pub fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
+                // A checker thread never fails to spawn (loom's `Builder::spawn` always returns
+                // `Ok`). Under shuttle, dropping the handle detaches the thread, and shuttle still
+                // runs it to completion before the execution ends; under both, the handle is kept
+                // so that a model can join the thread (`observe::join_background`).
+                if let Ok(handle) = $checker::thread::Builder::new()
+                    .name(name.to_owned())
+                    .spawn(work)
+                {
+                    super::observe::remember_background(Box::new(move || {
+                        let _ = handle.join();
+                    }));
+                }
+            }
         }
-    }
+    };
 }
+
+// Both cfgs set: loom wins.
+#[cfg(all(openfeature_sdk_shuttle, not(openfeature_sdk_loom)))]
+checker_facade!(shuttle);
 
 #[cfg(openfeature_sdk_loom)]
-mod backend {
-    pub use loom::sync::{
-        atomic, Condvar as RawCondvar, Mutex as RawMutex, MutexGuard, RwLock as RawRwLock,
-        RwLockReadGuard, RwLockWriteGuard,
-    };
-    pub use loom::thread_local;
-
-    pub fn lock<T>(mutex: &RawMutex<T>) -> MutexGuard<'_, T> {
-        mutex
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-    pub fn read<T>(lock: &RawRwLock<T>) -> RwLockReadGuard<'_, T> {
-        lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-    pub fn write<T>(lock: &RawRwLock<T>) -> RwLockWriteGuard<'_, T> {
-        lock.write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-    pub fn wait<'a, T>(condvar: &RawCondvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        condvar
-            .wait(guard)
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-    pub fn notify_all(condvar: &RawCondvar) {
-        condvar.notify_all();
-    }
-    pub fn new_condvar() -> RawCondvar {
-        RawCondvar::new()
-    }
-    pub fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
-        if let Ok(handle) = loom::thread::Builder::new()
-            .name(name.to_owned())
-            .spawn(work)
-        {
-            super::observe::remember_background(Box::new(move || {
-                let _ = handle.join();
-            }));
-        }
-    }
-}
+checker_facade!(loom);
 
 pub(crate) use backend::thread_local;
 pub use backend::{atomic, MutexGuard, RwLockReadGuard, RwLockWriteGuard};

@@ -3,6 +3,7 @@
 //! faithful model, not production code; never fix the races here.
 
 use super::{Propagator, Prov, Py, PyResult, Status};
+use crate::ops::{Answer, Code};
 use crate::target::render_context;
 use std::collections::BTreeMap;
 
@@ -139,7 +140,7 @@ impl Py {
         client: &str,
         invocation_context: &BTreeMap<String, String>,
         invocation_hooks: &[String],
-    ) -> String {
+    ) -> Answer {
         let domain = self.domain(client);
         let provider = self.stmt("provider = self.provider", |s| s.get_provider(domain));
         let mut context = self.stmt("get_evaluation_context()", |s| s.evaluation_context.clone());
@@ -150,8 +151,8 @@ impl Py {
             s.client_hooks.get(client).cloned().unwrap_or_default()
         });
         match self.client_provider_status(domain) {
-            Status::NotReady => return "default PROVIDER_NOT_READY".to_owned(),
-            Status::Fatal => return "default PROVIDER_FATAL".to_owned(),
+            Status::NotReady => return Answer::Default(Some(Code::ProviderNotReady)),
+            Status::Fatal => return Answer::Default(Some(Code::ProviderFatal)),
             Status::Ready | Status::Error | Status::Stale => {}
         }
         for hook in api_hooks
@@ -167,13 +168,13 @@ impl Py {
     /// The captured provider's resolution (user code). A test provider resolves every flag with a
     /// variant naming itself and the merged context; the no-op provider returns the default with
     /// no variant. The typed value is not modelled: outcomes render the variant only.
-    fn resolve(&self, provider: &Prov, context: &BTreeMap<String, String>) -> String {
+    fn resolve(&self, provider: &Prov, context: &BTreeMap<String, String>) -> Answer {
         let Prov::Test(name) = provider else {
-            return "default".to_owned();
+            return Answer::Default(None);
         };
         self.world.trace(format!("{name}.resolve()"));
         self.world.note_resolve(name);
-        format!("{name} ctx{}", render_context(context))
+        Answer::Variant(format!("{name} ctx{}", render_context(context)))
     }
 
     /// Mirrors client.py OpenFeatureClient.track: reads `self.provider` once and calls its

@@ -20,8 +20,9 @@ mod client;
 mod events;
 mod registry;
 
+use crate::ops::{Answer, Apply, OpResult, Raised};
 use crate::rt::{Condvar, Mutex};
-use crate::scenario::{EventName, Op};
+use crate::scenario::{EventName, FlagKind};
 use crate::target::Target;
 use crate::world::{FinalState, World};
 use std::collections::{BTreeMap, BTreeSet};
@@ -325,101 +326,131 @@ impl AuditedTarget {
     }
 }
 
-impl Target for AuditedTarget {
-    fn run(&self, op: &Op) -> Result<String, String> {
-        let py = &self.py;
-        let client_name =
-            |client: &Option<String>| client.as_deref().unwrap_or("default").to_owned();
-        let done: PyResult = match op {
-            // Python's set_provider is synchronous: it initializes the provider before it returns,
-            // so `wait = false` behaves like `wait = true`. It also swallows an initialization
-            // error into a PROVIDER_ERROR event, so the result is "ok" either way.
-            Op::SetProvider {
-                provider, domain, ..
-            } => {
-                let provider = Prov::Test(provider.clone());
-                match domain {
-                    Some(domain) => py.set_provider(domain, &provider),
-                    None => py.set_default_provider(&provider),
-                }
-            }
-            Op::ClearProviders {} => py.api_clear_providers(),
-            Op::Shutdown {} => py.shutdown(),
-            Op::AddHooks { hooks, client } => {
-                match client {
-                    Some(client) => py.client_add_hooks(client, hooks),
-                    None => py.api_add_hooks(hooks),
-                }
-                Ok(())
-            }
-            Op::ClearHooks { client } => {
-                match client {
-                    Some(client) => py.client_clear_hooks(client),
-                    None => py.api_clear_hooks(),
-                }
-                Ok(())
-            }
-            Op::AddHandler {
-                handler,
-                event,
-                client,
-            } => {
-                let event = PyEvent::of(*event).0;
-                match client {
-                    Some(client) => py.add_client_handler(client, event, handler),
-                    None => py.add_global_handler(event, handler),
-                }
-                Ok(())
-            }
-            Op::RemoveHandler {
-                handler,
-                event,
-                client,
-            } => {
-                let event = PyEvent::of(*event).0;
-                match client {
-                    Some(client) => py.remove_client_handler(client, event, handler),
-                    None => py.remove_global_handler(event, handler),
-                }
-            }
-            Op::Emit { provider, event } => py.emit(provider, *event),
-            Op::Detach { provider } => py.detach(&Prov::Test(provider.clone())),
-            Op::Evaluate {
-                client,
-                context,
-                hooks,
-                ..
-            } => {
-                return Ok(py.evaluate(&client_name(client), context, hooks));
-            }
-            Op::SetContext { context } => {
-                py.set_evaluation_context(context.clone());
-                Ok(())
-            }
-            Op::UpdateContext { key, value } => {
-                py.update_context(key, value);
-                Ok(())
-            }
-            Op::SetTransactionContext { context } => {
-                py.set_transaction_context(context.clone());
-                Ok(())
-            }
-            Op::SetPropagator { propagator } => {
-                py.set_transaction_context_propagator(propagator);
-                Ok(())
-            }
-            // api.get_client(domain) makes a new client object and touches no shared state.
-            Op::CreateClient { domain } => {
-                return Ok(format!("client {}", domain.as_deref().unwrap_or("default")));
-            }
-            Op::Track { client, .. } => {
-                py.track(&client_name(client));
-                Ok(())
-            }
-        };
-        done.map(|()| "ok".to_owned())
+/// A Python call's outcome as an answer: returning is `ok`, an exception escapes.
+fn done(result: PyResult) -> OpResult {
+    result.map(|()| Answer::Done).map_err(Raised)
+}
+
+fn client_name(client: &Option<String>) -> &str {
+    client.as_deref().unwrap_or("default")
+}
+
+impl Apply for AuditedTarget {
+    /// Python's set_provider is synchronous: it initializes the provider before it returns, so
+    /// `wait = false` behaves like `wait = true`. It also swallows an initialization error into a
+    /// PROVIDER_ERROR event, so the answer is `ok` either way.
+    fn set_provider(&self, provider: &String, domain: &Option<String>, _wait: &bool) -> OpResult {
+        let provider = Prov::Test(provider.clone());
+        done(match domain {
+            Some(domain) => self.py.set_provider(domain, &provider),
+            None => self.py.set_default_provider(&provider),
+        })
     }
 
+    fn clear_providers(&self) -> OpResult {
+        done(self.py.api_clear_providers())
+    }
+
+    fn shutdown(&self) -> OpResult {
+        done(self.py.shutdown())
+    }
+
+    fn add_hooks(&self, hooks: &Vec<String>, client: &Option<String>) -> OpResult {
+        match client {
+            Some(client) => self.py.client_add_hooks(client, hooks),
+            None => self.py.api_add_hooks(hooks),
+        }
+        Ok(Answer::Done)
+    }
+
+    fn clear_hooks(&self, client: &Option<String>) -> OpResult {
+        match client {
+            Some(client) => self.py.client_clear_hooks(client),
+            None => self.py.api_clear_hooks(),
+        }
+        Ok(Answer::Done)
+    }
+
+    fn add_handler(
+        &self,
+        handler: &String,
+        event: &EventName,
+        client: &Option<String>,
+    ) -> OpResult {
+        let event = PyEvent::of(*event).0;
+        match client {
+            Some(client) => self.py.add_client_handler(client, event, handler),
+            None => self.py.add_global_handler(event, handler),
+        }
+        Ok(Answer::Done)
+    }
+
+    fn remove_handler(
+        &self,
+        handler: &String,
+        event: &EventName,
+        client: &Option<String>,
+    ) -> OpResult {
+        let event = PyEvent::of(*event).0;
+        done(match client {
+            Some(client) => self.py.remove_client_handler(client, event, handler),
+            None => self.py.remove_global_handler(event, handler),
+        })
+    }
+
+    fn emit(&self, provider: &String, event: &EventName) -> OpResult {
+        done(self.py.emit(provider, *event))
+    }
+
+    fn detach(&self, provider: &String) -> OpResult {
+        done(self.py.detach(&Prov::Test(provider.clone())))
+    }
+
+    fn evaluate(
+        &self,
+        _flag: &String,
+        _flag_type: &FlagKind,
+        client: &Option<String>,
+        context: &BTreeMap<String, String>,
+        hooks: &Vec<String>,
+    ) -> OpResult {
+        Ok(self.py.evaluate(client_name(client), context, hooks))
+    }
+
+    fn set_context(&self, context: &BTreeMap<String, String>) -> OpResult {
+        self.py.set_evaluation_context(context.clone());
+        Ok(Answer::Done)
+    }
+
+    fn update_context(&self, key: &String, value: &String) -> OpResult {
+        self.py.update_context(key, value);
+        Ok(Answer::Done)
+    }
+
+    fn set_transaction_context(&self, context: &BTreeMap<String, String>) -> OpResult {
+        self.py.set_transaction_context(context.clone());
+        Ok(Answer::Done)
+    }
+
+    fn set_propagator(&self, propagator: &String) -> OpResult {
+        self.py.set_transaction_context_propagator(propagator);
+        Ok(Answer::Done)
+    }
+
+    /// api.get_client(domain) makes a new client object and touches no shared state.
+    fn create_client(&self, domain: &Option<String>) -> OpResult {
+        Ok(Answer::Client(
+            domain.as_deref().unwrap_or("default").to_owned(),
+        ))
+    }
+
+    fn track(&self, _event: &String, client: &Option<String>) -> OpResult {
+        self.py.track(client_name(client));
+        Ok(Answer::Done)
+    }
+}
+
+impl Target for AuditedTarget {
     fn final_state(&self) -> FinalState {
         let state = self.py.gil.lock().unwrap_or_else(PoisonError::into_inner);
         let mut result = FinalState::default();

@@ -4,7 +4,7 @@
 //! written, pending for `cargo insta review` or accepted with `--accept`.
 
 use super::{exhaustive, run, Outcome};
-use harness::invocation::Invocation;
+use harness::invocation::{Folders, Invocation};
 use harness::suite::{self, RunOptions};
 use harness::target::TargetKind;
 use std::path::{Path, PathBuf};
@@ -45,19 +45,7 @@ pub fn bless(invocation: &Invocation, names: &[String], accept: bool) -> Outcome
     }
 
     say!("1. the oracle's sequential outcomes");
-    for scenario in &loaded.scenarios {
-        let report = suite::sequential_report(scenario, &TargetKind::ALL);
-        super::compare_snapshot(&folders.snapshots, &scenario.name, suite::snapshot(&report));
-        for target in &report.targets {
-            say!(
-                "   {:<36} {:<8} {:>5} sequential outcomes of {} sequential executions",
-                scenario.name,
-                target.target.as_str(),
-                target.reference.outcomes.len(),
-                target.reference.explored
-            );
-        }
-    }
+    sequential_outcomes(&loaded.scenarios, folders);
 
     say!();
     say!("2. the exhaustive pass");
@@ -85,10 +73,36 @@ pub fn bless(invocation: &Invocation, names: &[String], accept: bool) -> Outcome
         );
     }
 
+    list_written(&files, accept);
+    explored.and(checked).and(input)
+}
+
+/// Writes each scenario's snapshot of its sequential outcomes and says how many there are.
+fn sequential_outcomes(
+    scenarios: &[std::sync::Arc<harness::scenario::Scenario>],
+    folders: &Folders,
+) {
+    for scenario in scenarios {
+        let report = suite::sequential_report(scenario, &TargetKind::ALL);
+        super::compare_snapshot(&folders.snapshots, &scenario.name, suite::snapshot(&report));
+        for target in &report.targets {
+            say!(
+                "   {:<36} {:<8} {:>5} sequential outcomes of {} sequential executions",
+                scenario.name,
+                target.target.as_str(),
+                target.reference.outcomes.len(),
+                target.reference.explored
+            );
+        }
+    }
+}
+
+/// Lists what became of every snapshot file, and how to review the pending ones.
+fn list_written(files: &[(String, Vec<PathBuf>)], accept: bool) {
     say!();
     say!("written:");
     let mut pending = false;
-    for (name, files) in &files {
+    for (name, files) in files {
         for path in files {
             let state = state_of(path, accept);
             pending |= state.starts_with("pending");
@@ -99,7 +113,6 @@ pub fn bless(invocation: &Invocation, names: &[String], accept: bool) -> Outcome
         say!();
         say!("review the pending snapshots with `cargo insta review` (or bless again with --accept), then commit them with the scenario files");
     }
-    explored.and(checked).and(input)
 }
 
 /// What happened to the snapshot file `path`.

@@ -62,23 +62,31 @@ pub fn run(
     Outcome::of(passed).and(input).and(published)
 }
 
+/// The scenarios with the command line's overrides of their preemption bound and explorer.
+fn overridden(explore: &Explore, scenarios: Vec<Arc<Scenario>>) -> Vec<Arc<Scenario>> {
+    scenarios
+        .into_iter()
+        .map(|scenario| {
+            let mut changed = Scenario::clone(&scenario);
+            if let Some(bound) = explore.preemption_bound {
+                changed.schedule.preemption_bound = PerTarget::both(bound);
+            }
+            if let Some(explorer) = explore.explorer {
+                changed.schedule.explorer = PerTarget::both(explorer);
+            }
+            Arc::new(changed)
+        })
+        .collect()
+}
+
 fn explore_all(
     invocation: &Invocation,
     explore: &Explore,
-    mut scenarios: Vec<Arc<Scenario>>,
+    scenarios: Vec<Arc<Scenario>>,
     junit: bool,
     results: &mut Results,
 ) {
-    for scenario in &mut scenarios {
-        let mut changed = Scenario::clone(scenario);
-        if let Some(bound) = explore.preemption_bound {
-            changed.schedule.preemption_bound = PerTarget::both(bound);
-        }
-        if let Some(explorer) = explore.explorer {
-            changed.schedule.explorer = PerTarget::both(explorer);
-        }
-        *scenario = Arc::new(changed);
-    }
+    let scenarios = overridden(explore, scenarios);
     let work: Vec<(Arc<Scenario>, TargetKind)> = scenarios
         .iter()
         .flat_map(|scenario| {
@@ -106,8 +114,7 @@ fn explore_all(
                 );
             }
         } else {
-            let loom = run_loom_build(invocation, &elsewhere, explore, junit);
-            results.merge(loom);
+            results.merge(run_loom_build(invocation, &elsewhere, explore, junit));
         }
     }
     if here.is_empty() {
@@ -131,54 +138,10 @@ fn explore_all(
     let compare = explore.execution.is_none()
         && explore.preemption_bound.is_none()
         && explore.explorer.is_none();
-    let mut reports = Vec::new();
-    for (scenario, target) in &here {
-        let capture = explore.execution.map(|execution| Capture {
-            execution,
-            width: super::trace_width(explore.width, harness::trace::columns(scenario)),
-        });
-        let mut report = suite::run_exhaustive(scenario, *target, capture, invocation);
-        let exploration = &report.exploration;
-        say!(
-            "  {:<36} {:<8} {:>9} executions {:>4} outcomes {:>8.1}s {}",
-            scenario.name,
-            target.as_str(),
-            exploration.executions,
-            exploration.outcomes.len(),
-            exploration.elapsed.as_secs_f64(),
-            if report.failures.is_empty() {
-                "ok"
-            } else {
-                "FAIL"
-            }
-        );
-        if let Some(captured) = &exploration.captured {
-            say!();
-            say!(
-                "execution {} of {} on {}:",
-                explore.execution.unwrap_or_default(),
-                scenario.name,
-                target.as_str()
-            );
-            say!();
-            say!("{}", captured.trim_end_matches('\n'));
-            say!();
-        }
-        if compare && !matches_snapshot(invocation, &report) && !invocation.folders.read_pending {
-            // (Under `bless`, a snapshot that differs is written as pending, not a failure.)
-            report.failures.push(Failure::new(format!(
-                "{} on {}: the exhaustive outcome set differs from {}, or that file is missing (review with `cargo insta review`, or write it with `{}`)",
-                scenario.name,
-                target.as_str(),
-                invocation
-                    .folders
-                    .exhaustive_snapshot(&scenario.name, *target)
-                    .display(),
-                invocation.command(&format!("bless {}", scenario.name))
-            )));
-        }
-        reports.push(report);
-    }
+    let reports: Vec<ExhaustiveReport> = here
+        .iter()
+        .map(|(scenario, target)| explore_one(invocation, explore, scenario, *target, compare))
+        .collect();
     for report in &reports {
         for failure in &report.failures {
             say!("FAIL {failure}");
@@ -193,6 +156,62 @@ fn explore_all(
         started.elapsed().as_secs_f64()
     );
     results.add_explorations(&reports);
+}
+
+/// Explores one scenario on one target, prints its line (and the captured execution), and
+/// compares its outcome set with the committed snapshot when `compare`.
+fn explore_one(
+    invocation: &Invocation,
+    explore: &Explore,
+    scenario: &Arc<Scenario>,
+    target: TargetKind,
+    compare: bool,
+) -> ExhaustiveReport {
+    let capture = explore.execution.map(|execution| Capture {
+        execution,
+        width: super::trace_width(explore.width, harness::trace::columns(scenario)),
+    });
+    let mut report = suite::run_exhaustive(scenario, target, capture, invocation);
+    let exploration = &report.exploration;
+    say!(
+        "  {:<36} {:<8} {:>9} executions {:>4} outcomes {:>8.1}s {}",
+        scenario.name,
+        target.as_str(),
+        exploration.executions,
+        exploration.outcomes.len(),
+        exploration.elapsed.as_secs_f64(),
+        if report.failures.is_empty() {
+            "ok"
+        } else {
+            "FAIL"
+        }
+    );
+    if let Some(captured) = &exploration.captured {
+        say!();
+        say!(
+            "execution {} of {} on {}:",
+            explore.execution.unwrap_or_default(),
+            scenario.name,
+            target.as_str()
+        );
+        say!();
+        say!("{}", captured.trim_end_matches('\n'));
+        say!();
+    }
+    if compare && !matches_snapshot(invocation, &report) && !invocation.folders.read_pending {
+        // (Under `bless`, a snapshot that differs is written as pending, not a failure.)
+        report.failures.push(Failure::new(format!(
+            "{} on {}: the exhaustive outcome set differs from {}, or that file is missing (review with `cargo insta review`, or write it with `{}`)",
+            scenario.name,
+            target.as_str(),
+            invocation
+                .folders
+                .exhaustive_snapshot(&scenario.name, target)
+                .display(),
+            invocation.command(&format!("bless {}", scenario.name))
+        )));
+    }
+    report
 }
 
 /// Compares the report's outcome set with the committed exhaustive snapshot (insta writes a
@@ -262,49 +281,7 @@ fn run_loom_build(
     let structured = junit || super::json();
     // The loom build compiles the harness's own sources: those of the workspace it was built in.
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let rustflags = match std::env::var("RUSTFLAGS") {
-        Ok(flags) if !flags.trim().is_empty() => format!("{flags} --cfg harness_loom"),
-        _ => "--cfg harness_loom".to_owned(),
-    };
-    let folders = &invocation.folders;
-    let mut command = std::process::Command::new(cargo);
-    command
-        .env("RUSTFLAGS", rustflags)
-        .arg("run")
-        .arg("--release")
-        .arg("--quiet")
-        .arg("-p")
-        .arg("harness")
-        .arg("--manifest-path")
-        .arg(workspace.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(workspace.join("target/loom"))
-        .arg("--")
-        .arg("--scenarios")
-        .arg(&folders.scenarios)
-        .arg("--snapshots")
-        .arg(&folders.snapshots)
-        .arg("--invoked-as")
-        .arg(invocation.command("").trim_end())
-        .args(folders.read_pending.then_some("--read-pending"))
-        .args(["run", "--scheduler", "exhaustive"])
-        .args(&names);
-    if let [target] = explore.targets.as_slice() {
-        command.args(["--target", target.as_str()]);
-    }
-    if let Some(execution) = explore.execution {
-        command.args(["--execution", &execution.to_string()]);
-    }
-    if let Some(bound) = explore.preemption_bound {
-        command.args(["--preemption-bound", &bound.to_string()]);
-    }
-    if let Some(explorer) = explore.explorer {
-        command.args(["--explorer", explorer.as_str()]);
-    }
-    if let Some(width) = explore.width {
-        command.args(["--width", &width.to_string()]);
-    }
+    let mut command = loom_command(invocation, &names, explore, &workspace);
     say!(
         "loom explorations run in the loom build ({}):",
         quote(&workspace.join("target/loom"))
@@ -335,6 +312,60 @@ fn run_loom_build(
         let _ = std::fs::remove_file(path);
     }
     results
+}
+
+/// The `cargo run` of the loom build for the scenarios `names`, with this run's folders, program
+/// name and overrides.
+fn loom_command(
+    invocation: &Invocation,
+    names: &[String],
+    explore: &Explore,
+    workspace: &Path,
+) -> std::process::Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let rustflags = match std::env::var("RUSTFLAGS") {
+        Ok(flags) if !flags.trim().is_empty() => format!("{flags} --cfg harness_loom"),
+        _ => "--cfg harness_loom".to_owned(),
+    };
+    let folders = &invocation.folders;
+    let mut command = std::process::Command::new(cargo);
+    command
+        .env("RUSTFLAGS", rustflags)
+        .arg("run")
+        .arg("--release")
+        .arg("--quiet")
+        .arg("-p")
+        .arg("harness")
+        .arg("--manifest-path")
+        .arg(workspace.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(workspace.join("target/loom"))
+        .arg("--")
+        .arg("--scenarios")
+        .arg(&folders.scenarios)
+        .arg("--snapshots")
+        .arg(&folders.snapshots)
+        .arg("--invoked-as")
+        .arg(invocation.command("").trim_end())
+        .args(folders.read_pending.then_some("--read-pending"))
+        .args(["run", "--scheduler", "exhaustive"])
+        .args(names);
+    if let [target] = explore.targets.as_slice() {
+        command.args(["--target", target.as_str()]);
+    }
+    if let Some(execution) = explore.execution {
+        command.args(["--execution", &execution.to_string()]);
+    }
+    if let Some(bound) = explore.preemption_bound {
+        command.args(["--preemption-bound", &bound.to_string()]);
+    }
+    if let Some(explorer) = explore.explorer {
+        command.args(["--explorer", explorer.as_str()]);
+    }
+    if let Some(width) = explore.width {
+        command.args(["--width", &width.to_string()]);
+    }
+    command
 }
 
 /// Computes the oracle's reference of each exploration in `work` and writes them, as JSON, to a

@@ -47,13 +47,6 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
         search.seed,
     );
     let mut results = Results::new("generate");
-    let mut generated = Generated {
-        target: target.as_str().to_owned(),
-        cases: search.cases,
-        violation: None,
-        file: None,
-        replay: None,
-    };
     let Err(found) = result else {
         say!(
             "generate: {} generated scenarios on {} held ({} PCT executions each) in {:.1}s",
@@ -62,10 +55,28 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
             search.executions,
             started.elapsed().as_secs_f64()
         );
-        results.generated = Some(generated);
+        results.generated = Some(Generated {
+            target: target.as_str().to_owned(),
+            cases: search.cases,
+            violation: None,
+            file: None,
+            replay: None,
+        });
         return super::publish(results, None);
     };
-    let (scenario, found) = *found;
+    write_found(invocation, search, out, *found, results)
+}
+
+/// Writes the minimal failing case `found` as a scenario file in `out`, with the expectations
+/// measured on it and the commands that find and replay it.
+fn write_found(
+    invocation: &Invocation,
+    search: &Search,
+    out: &Path,
+    (scenario, found): (harness::scenario::Scenario, generate::Found),
+    mut results: Results,
+) -> Outcome {
+    let target = search.target;
     if let Err(error) = std::fs::create_dir_all(out) {
         return Outcome::bad_input(format!("{}: {error}", out.display()));
     }
@@ -104,23 +115,7 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
     let expect = generate::measured_expect(&scenario, &options);
     let comment = format!(
         "{name}: found by `{}`,\nshrunk by proptest to {} operations.\nViolation: {}\nExpectations measured over {} base seeds of {} executions per scheduler.\nReplay: {}",
-        invocation.command(&format!(
-            "generate --target {} --cases {} --executions {} --seed {}{}{} --out {}",
-            target.as_str(),
-            search.cases,
-            search.executions,
-            search.seed,
-            search
-                .property
-                .as_ref()
-                .map_or_else(String::new, |id| format!(" --property {id}")),
-            if search.detection_seeds == 20 {
-                String::new()
-            } else {
-                format!(" --detection-seeds {}", search.detection_seeds)
-            },
-            harness::invocation::quote(&super::absolute(out))
-        )),
+        search_command(invocation, search, out),
         generate::op_count(&scenario),
         found.violation,
         options.detection_seeds,
@@ -138,9 +133,33 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
     }
     say!("generate: minimal case written to {}", path.display());
     results.passed = false;
-    generated.violation = Some(found.violation.to_string());
-    generated.file = Some(path.display().to_string());
-    generated.replay = Some(written.replay(&name, target, SchedulerKind::Pct, found.seed));
-    results.generated = Some(generated);
+    results.generated = Some(Generated {
+        target: target.as_str().to_owned(),
+        cases: search.cases,
+        violation: Some(found.violation.to_string()),
+        file: Some(path.display().to_string()),
+        replay: Some(written.replay(&name, target, SchedulerKind::Pct, found.seed)),
+    });
     Outcome::Failed.and(super::publish(results, None))
+}
+
+/// The command that repeats this search, as the found file's comment gives it.
+fn search_command(invocation: &Invocation, search: &Search, out: &Path) -> String {
+    invocation.command(&format!(
+        "generate --target {} --cases {} --executions {} --seed {}{}{} --out {}",
+        search.target.as_str(),
+        search.cases,
+        search.executions,
+        search.seed,
+        search
+            .property
+            .as_ref()
+            .map_or_else(String::new, |id| format!(" --property {id}")),
+        if search.detection_seeds == 20 {
+            String::new()
+        } else {
+            format!(" --detection-seeds {}", search.detection_seeds)
+        },
+        harness::invocation::quote(&super::absolute(out))
+    ))
 }

@@ -4,16 +4,13 @@
 
 pub mod sdk;
 
-use crate::scenario::Op;
+use crate::ops::Apply;
 use crate::world::{FinalState, World};
 use std::sync::Arc;
 
-/// One target instance, for one execution.
-pub trait Target: Send + Sync {
-    /// Runs one operation on the calling thread. `Ok` carries the rendered result; `Err` is an
-    /// error that escaped the SDK call (an exception in the audited model).
-    fn run(&self, op: &Op) -> Result<String, String>;
-
+/// One target instance, for one execution. Operations run through [`Apply`], one method per
+/// operation, on the calling thread; each answers an [`crate::ops::Answer`] or raises.
+pub trait Target: Apply + Send + Sync {
     /// The state at the end, once every thread and background task has finished.
     fn final_state(&self) -> FinalState;
 
@@ -21,23 +18,9 @@ pub trait Target: Send + Sync {
     fn join_background(&self);
 }
 
-/// Which target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
-pub enum TargetKind {
-    Sdk,
-    Audited,
-}
+pub use crate::scenario::TargetKind;
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 2] = [TargetKind::Sdk, TargetKind::Audited];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            TargetKind::Sdk => "sdk",
-            TargetKind::Audited => "audited",
-        }
-    }
-
     /// A fresh instance of this target in `world`, with the scenario's declarations made.
     pub fn build(&self, world: &Arc<World>) -> Box<dyn Target> {
         match self {

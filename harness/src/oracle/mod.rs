@@ -22,12 +22,19 @@
 //! emission of `ready` by p0's event thread, counted in the order they began). Where two
 //! occurrences of one step overlap in the execution judged, that count does not say which is
 //! which, so that step is left out of the real-time order rather than guessed.
+//!
+//! `timeline.rs` holds the real-time order: spans, timelines and precedences.
+
+mod timeline;
+
+pub use timeline::Timeline;
+use timeline::{precedences, spans};
 
 use crate::properties::{self, Property, Violation};
 use crate::runner::{self, Execution};
 use crate::scenario::Scenario;
 use crate::target::TargetKind;
-use crate::world::{FinalState, Log, World};
+use crate::world::{FinalState, World};
 use openfeature_sdk_shuttle::observe;
 use serde::{Deserialize, Serialize};
 use shuttle::scheduler::DfsScheduler;
@@ -35,102 +42,6 @@ use shuttle::Runner;
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
-
-/// When each operation and background step of one sequential execution ran, indexed by the
-/// reference's step table ([`Reference::steps`]), with the trace steps renumbered densely (only
-/// their order matters). A step the execution did not run is `None`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Timeline(Vec<Option<(u32, u32)>>);
-
-impl Timeline {
-    /// The timeline of a recorded execution; new step ids are added to `table`.
-    fn of(log: &Log, table: &mut Vec<String>) -> Self {
-        let spans = spans(log);
-        let mut points: Vec<usize> = spans.iter().flat_map(|s| [s.start, s.end]).collect();
-        points.sort_unstable();
-        points.dedup();
-        let rank = |step: usize| points.partition_point(|p| *p < step) as u32;
-        let mut placed = vec![None; table.len()];
-        for span in spans {
-            let index = match table.iter().position(|id| *id == span.id) {
-                Some(index) => index,
-                None => {
-                    table.push(span.id);
-                    placed.push(None);
-                    table.len() - 1
-                }
-            };
-            placed[index] = Some((rank(span.start), rank(span.end)));
-        }
-        Timeline(placed)
-    }
-
-    /// When the step with table index `index` ran in this timeline.
-    fn get(&self, index: usize) -> Option<(u32, u32)> {
-        self.0.get(index).copied().flatten()
-    }
-}
-
-/// One operation or background step of an execution.
-#[derive(Clone, Debug)]
-struct Span {
-    id: String,
-    /// First step, and the step after its last (trace lines, from 0).
-    start: usize,
-    end: usize,
-    /// Where it was recorded: `Ok` an index into the log's operations, `Err` into its steps.
-    record: Result<usize, usize>,
-}
-
-impl Span {
-    /// How a report names it, in the column trace's terms and step numbers:
-    /// `` `T1.0 set_provider(p1)` (T1, steps 3-12) ``.
-    fn describe(&self, log: &Log) -> String {
-        let (what, actor) = match self.record {
-            Ok(op) => (
-                format!("{} {}", log.ops[op].key, log.ops[op].label),
-                &log.ops[op].thread,
-            ),
-            Err(step) => (self.id.clone(), &log.steps[step].actor),
-        };
-        format!("`{what}` ({actor}, steps {}-{})", self.start + 1, self.end)
-    }
-}
-
-/// Every operation and background step of `log` whose identity is unambiguous.
-fn spans(log: &Log) -> Vec<Span> {
-    let mut spans: Vec<Span> = log
-        .ops
-        .iter()
-        .enumerate()
-        .map(|(index, op)| Span {
-            id: op.key.clone(),
-            start: op.start,
-            end: op.end,
-            record: Ok(index),
-        })
-        .collect();
-    let mut by_class: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (index, step) in log.steps.iter().enumerate() {
-        by_class.entry(&step.class).or_default().push(index);
-    }
-    for (_, mut steps) in by_class {
-        steps.sort_by_key(|&index| log.steps[index].occurrence);
-        let overlapping = steps
-            .windows(2)
-            .any(|pair| log.steps[pair[1]].start < log.steps[pair[0]].end);
-        if overlapping {
-            continue;
-        }
-        spans.extend(steps.into_iter().map(|index| Span {
-            id: log.steps[index].id(),
-            start: log.steps[index].start,
-            end: log.steps[index].end,
-            record: Err(index),
-        }));
-    }
-    spans
-}
 
 /// The oracle's reference: every outcome of every sequential execution (whole operations, each
 /// thread's operations in order, background work as steps of its own), with the timelines that
@@ -235,51 +146,18 @@ pub fn nearest(outcomes: &BTreeSet<String>, outcome: &str) -> Option<(String, Ve
         .min_by_key(|(_, diff)| diff.len())
 }
 
-/// One pair of the real-time order of the execution judged: `earlier` ended before `later`
-/// began. Each is an index into the execution's spans and one into the reference's step table.
-struct Precedence {
-    earlier: (usize, usize),
-    later: (usize, usize),
-}
-
-impl Precedence {
-    /// Whether `sequential` contradicts this pair: it does not finish `earlier` before `later`
-    /// begins. Steps `sequential` did not run are not compared.
-    fn contradicted_by(&self, sequential: &Timeline) -> bool {
-        match (sequential.get(self.earlier.1), sequential.get(self.later.1)) {
-            (Some((_, earlier_end)), Some((later_start, _))) => earlier_end > later_start,
-            _ => false,
-        }
-    }
-}
-
-/// The real-time order of the execution judged, over the spans the reference knows.
-fn precedences(spans: &[Span], steps: &[String]) -> Vec<Precedence> {
-    let indexed: Vec<(usize, usize)> = spans
-        .iter()
-        .enumerate()
-        .filter_map(|(at, span)| Some((at, steps.iter().position(|id| *id == span.id)?)))
-        .collect();
-    let mut pairs = Vec::new();
-    for &earlier in &indexed {
-        for &later in &indexed {
-            if earlier.0 != later.0 && spans[earlier.0].end <= spans[later.0].start {
-                pairs.push(Precedence { earlier, later });
-            }
-        }
-    }
-    pairs
-}
-
 /// Judges one finished execution against a complete reference: `not-sequentially-consistent`
 /// and `not-linearizable` when no sequential execution produces its outcome, `not-linearizable`
 /// alone when the ones that do all contradict its real-time order.
 pub fn judge(reference: &Reference, execution: &mut Execution) {
-    if !reference.complete || execution.outcome.starts_with("FAILED") {
+    let Some(outcome) = execution.outcome.finished().map(str::to_owned) else {
+        return;
+    };
+    if !reference.complete {
         return;
     }
-    if !reference.outcomes.contains(&execution.outcome) {
-        let detail = match nearest(&reference.outcomes, &execution.outcome) {
+    if !reference.outcomes.contains(&outcome) {
+        let detail = match nearest(&reference.outcomes, &outcome) {
             Some((_, diff)) => format!(
                 "no sequential execution produces this outcome; nearest differs by: {}",
                 diff.join(" | ")
@@ -300,7 +178,7 @@ pub fn judge(reference: &Reference, execution: &mut Execution) {
     let Some(timelines) = reference
         .timelines
         .as_ref()
-        .and_then(|timelines| timelines.get(&execution.outcome))
+        .and_then(|timelines| timelines.get(&outcome))
     else {
         return;
     };
@@ -346,10 +224,13 @@ pub fn judge(reference: &Reference, execution: &mut Execution) {
 /// Adds an `outside-exhaustive` violation when a finished execution's outcome is not in the
 /// scenario's exhaustive outcome set.
 pub fn judge_within(exhaustive: &BTreeSet<String>, bound: usize, execution: &mut Execution) {
-    if execution.outcome.starts_with("FAILED") || exhaustive.contains(&execution.outcome) {
+    let Some(outcome) = execution.outcome.finished() else {
+        return;
+    };
+    if exhaustive.contains(outcome) {
         return;
     }
-    let difference = nearest(exhaustive, &execution.outcome)
+    let difference = nearest(exhaustive, outcome)
         .map(|(_, diff)| diff.join(" | "))
         .unwrap_or_default();
     execution.violations.push(Violation {
@@ -363,6 +244,7 @@ pub fn judge_within(exhaustive: &BTreeSet<String>, bound: usize, execution: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::world::Log;
     use crate::scenario::Op;
     use crate::world::{OpRecord, StepRecord};
 
@@ -378,7 +260,7 @@ mod tests {
                 label: "shutdown()".to_owned(),
                 start,
                 end,
-                result: Ok("ok".to_owned()),
+                result: Ok(crate::ops::Answer::Done),
             });
         }
         for &(class, start, end) in steps {
@@ -418,7 +300,7 @@ mod tests {
 
     fn judged(reference: &Reference, outcome: &str, log: Log) -> Vec<Violation> {
         let mut execution = Execution {
-            outcome: outcome.to_owned(),
+            outcome: runner::Outcome::Finished(outcome.to_owned()),
             violations: Vec::new(),
             log,
         };

@@ -1,0 +1,259 @@
+//! The harness's user code for the `sdk` target: test providers, hooks and propagators that
+//! record every call in the world and, in the oracle's whole-operation mode, take the turn so
+//! that background work (an initialize on the SDK's thread, a provider's event thread) is one
+//! step of its own; and the conversions between scenario names and SDK values.
+
+use super::of::{
+    self, ErrorCode, EvaluationContext, EvaluationError, EventEmitter, FeatureProvider, Hook,
+    HookContext, HookData, HookHints, ProviderEvent, ProviderEventDetails, ProviderMetadata,
+    ResolutionDetails, ResolutionResult, TransactionContextPropagator, Value,
+};
+use crate::scenario::{EventName, InitBehaviour, ProviderSpec};
+use crate::target::render_context;
+use crate::world::World;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// A scenario provider: counts lifecycle calls and behaves as its spec says.
+pub(super) struct TestProvider {
+    pub(super) name: String,
+    pub(super) spec: ProviderSpec,
+    pub(super) world: Arc<World>,
+    pub(super) emitter: Mutex<Option<EventEmitter>>,
+    /// Whether anything in the scenario emits through this provider (its event thread or an
+    /// `emit` operation): only then is its `attach` a step apart from its `initialize`.
+    pub(super) may_emit: bool,
+}
+
+impl TestProvider {
+    fn resolved<T>(&self, value: T, context: &EvaluationContext) -> ResolutionResult<T> {
+        self.world.trace(format!("{}.resolve()", self.name));
+        self.world.note_resolve(&self.name);
+        Ok(ResolutionDetails::new(value).with_variant(format!(
+            "{} ctx{}",
+            self.name,
+            render_context(&context_map(context))
+        )))
+    }
+
+    pub(super) fn emit(&self, event: EventName) {
+        self.world
+            .trace(format!("{}.emit({})", self.name, event.as_str()));
+        self.world.provider(&self.name, |record| record.emits += 1);
+        let emitter = self
+            .emitter
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(emitter) = emitter {
+            let (event, details) = sdk_event(event);
+            emitter.emit(event, details);
+        }
+    }
+}
+
+pub(super) fn sdk_event(event: EventName) -> (ProviderEvent, ProviderEventDetails) {
+    let details = ProviderEventDetails::default();
+    match event {
+        EventName::Ready => (ProviderEvent::Ready, details),
+        EventName::Error => (ProviderEvent::Error, details.with_message("emitted error")),
+        EventName::Fatal => (
+            ProviderEvent::Error,
+            details.with_error_code(ErrorCode::ProviderFatal),
+        ),
+        EventName::Stale => (ProviderEvent::Stale, details),
+        EventName::ConfigurationChanged => (ProviderEvent::ConfigurationChanged, details),
+    }
+}
+
+pub(super) fn sdk_event_kind(event: EventName) -> ProviderEvent {
+    sdk_event(event).0
+}
+
+pub(super) fn event_label(event: ProviderEvent) -> &'static str {
+    match event {
+        ProviderEvent::Ready => "ready",
+        ProviderEvent::Error => "error",
+        ProviderEvent::Stale => "stale",
+        ProviderEvent::ConfigurationChanged => "configuration_changed",
+    }
+}
+
+pub(super) fn context_map(context: &EvaluationContext) -> BTreeMap<String, String> {
+    context
+        .attributes()
+        .iter()
+        .map(|(key, value)| {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            (key.clone(), text)
+        })
+        .collect()
+}
+
+pub(super) fn context_of(map: &BTreeMap<String, String>) -> EvaluationContext {
+    let mut context = EvaluationContext::new();
+    for (key, value) in map {
+        context.insert(key.clone(), value.clone());
+    }
+    context
+}
+
+impl FeatureProvider for TestProvider {
+    fn metadata(&self) -> ProviderMetadata {
+        ProviderMetadata::new(self.name.clone())
+    }
+
+    fn attach(&self, emitter: EventEmitter) {
+        // The SDK attaches a provider right before it initializes it (`attach_and_initialize`),
+        // on the thread that initializes: the initialization step begins here, after the
+        // binding. A provider that emits may do so between its `attach` and the end of its
+        // `initialize`, so for one that may, attaching is a step of its own. (For one that
+        // cannot, a boundary there would add orders of steps that no outcome tells apart, and
+        // multiply the sequential executions the oracle explores.)
+        self.world.background_step();
+        let step = if self.may_emit {
+            "attach"
+        } else {
+            "initialize"
+        };
+        self.world.begin_step(&format!("{}.{step}()", self.name));
+        self.world.trace(format!("{}.attach()", self.name));
+        self.world.provider(&self.name, |record| record.attach += 1);
+        *self.emitter.lock().unwrap_or_else(|p| p.into_inner()) = Some(emitter.clone());
+        if !self.spec.emits.is_empty() {
+            let (world, events, name) = (
+                Arc::clone(&self.world),
+                self.spec.emits.clone(),
+                self.name.clone(),
+            );
+            self.world
+                .spawn_background(&format!("{name}.events"), move || {
+                    for event in events {
+                        let _turn = world.turn();
+                        let emitted = format!("{name}.emit({})", event.as_str());
+                        world.begin_step(&emitted);
+                        world.trace(emitted);
+                        world.provider(&name, |record| record.emits += 1);
+                        let (event, details) = sdk_event(event);
+                        emitter.emit(event, details);
+                    }
+                });
+        }
+    }
+
+    fn initialize(&self, _context: &EvaluationContext) -> Result<(), EvaluationError> {
+        // The initialization step lasts until the SDK has finished with it (the provider's
+        // status and READY event): the end of the operation or of the initialization thread.
+        if self.may_emit {
+            self.world.background_step();
+            self.world
+                .begin_step(&format!("{}.initialize()", self.name));
+        }
+        self.world.trace(format!("{}.initialize()", self.name));
+        self.world.note_init(&self.name);
+        for _ in 0..self.spec.init_steps {
+            crate::rt::scheduling_point();
+        }
+        let outcome = match self.spec.init {
+            InitBehaviour::Succeeds => Ok(()),
+            InitBehaviour::Fails => Err(EvaluationError::new(ErrorCode::General, "init failed")),
+            InitBehaviour::Fatal => {
+                Err(EvaluationError::new(ErrorCode::ProviderFatal, "init fatal"))
+            }
+            InitBehaviour::Panics => panic!("{} initialize panics on purpose", self.name),
+        };
+        if outcome.is_ok() {
+            self.world
+                .provider(&self.name, |record| record.init_ok += 1);
+        }
+        outcome
+    }
+
+    fn shutdown(&self) {
+        self.world.trace(format!("{}.shutdown()", self.name));
+        self.world.note_shutdown(&self.name);
+    }
+
+    fn resolve_bool(
+        &self,
+        _: &str,
+        _: bool,
+        context: &EvaluationContext,
+    ) -> ResolutionResult<bool> {
+        self.resolved(true, context)
+    }
+    fn resolve_int(&self, _: &str, _: i64, context: &EvaluationContext) -> ResolutionResult<i64> {
+        self.resolved(1, context)
+    }
+    fn resolve_float(&self, _: &str, _: f64, context: &EvaluationContext) -> ResolutionResult<f64> {
+        self.resolved(1.0, context)
+    }
+    fn resolve_string(
+        &self,
+        _: &str,
+        _: &str,
+        context: &EvaluationContext,
+    ) -> ResolutionResult<String> {
+        self.resolved(self.name.clone(), context)
+    }
+    fn resolve_object(
+        &self,
+        _: &str,
+        _: &Value,
+        context: &EvaluationContext,
+    ) -> ResolutionResult<Value> {
+        self.resolved(Value::Struct(Default::default()), context)
+    }
+
+    fn track(&self, _: &str, _: &EvaluationContext, _: &of::TrackingEventDetails) {
+        self.world.trace(format!("{}.track()", self.name));
+        self.world.note_resolve(&self.name);
+    }
+}
+
+/// A named hook that records its `before` stage.
+pub(super) struct TestHook {
+    pub(super) name: String,
+    pub(super) world: Arc<World>,
+}
+
+impl Hook for TestHook {
+    fn before(
+        &self,
+        _: &HookContext<'_>,
+        _: &HookHints,
+        _: &mut HookData,
+    ) -> Result<Option<EvaluationContext>, EvaluationError> {
+        self.world.hook_called(&self.name);
+        Ok(None)
+    }
+}
+
+/// A named propagator keeping one transaction context per harness thread.
+pub(super) struct TestPropagator {
+    pub(super) name: String,
+    pub(super) world: Arc<World>,
+    pub(super) contexts: Mutex<BTreeMap<String, Arc<EvaluationContext>>>,
+}
+
+impl TransactionContextPropagator for TestPropagator {
+    fn get_transaction_context(&self) -> Option<Arc<EvaluationContext>> {
+        let actor = self.world.current_actor();
+        self.contexts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&actor)
+            .cloned()
+    }
+
+    fn set_transaction_context(&self, context: Arc<EvaluationContext>) {
+        let actor = self.world.current_actor();
+        self.world.trace(format!("propagator {}.set()", self.name));
+        self.contexts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(actor, context);
+    }
+}
