@@ -444,6 +444,15 @@ impl Apply for AuditedTarget {
         ))
     }
 
+    /// api.py get_provider_metadata: `provider_registry.get_provider(domain).get_metadata()`,
+    /// one unlocked read of the registry; a test provider's metadata is its name.
+    fn get_provider_metadata(&self, domain: &Option<String>) -> OpResult {
+        let provider = self.py.stmt("provider_registry.get_provider(domain)", |s| {
+            s.get_provider(domain.as_deref())
+        });
+        Ok(Answer::Provider(provider.name().to_owned()))
+    }
+
     fn track(&self, _event: &String, client: &Option<String>) -> OpResult {
         self.py.track(client_name(client));
         Ok(Answer::Done)

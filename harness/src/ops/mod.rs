@@ -216,6 +216,17 @@ vocabulary! {
         check(names): Ok(()),
     }
 
+    /// Reads the metadata of the provider that a client of the domain (the default slot without
+    /// one) evaluates on, and answers its name.
+    get_provider_metadata => GetProviderMetadata {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        domain: Option<String>,
+    } {
+        label: format!("get_provider_metadata({})", domain.clone().unwrap_or_default()),
+        check(names): Ok(()),
+        generate(1): domain().prop_map(|domain| Op::GetProviderMetadata { domain }),
+    }
+
     /// Sends a tracking event through a client.
     track => Track {
         event: String,

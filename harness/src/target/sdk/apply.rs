@@ -216,6 +216,11 @@ impl Apply for SdkTarget {
         ))
     }
 
+    fn get_provider_metadata(&self, domain: &Option<String>) -> OpResult {
+        let metadata = self.api.provider_metadata(domain.as_deref());
+        Ok(Answer::Provider(super::provider_label(&metadata.name)))
+    }
+
     fn track(&self, event: &String, client: &Option<String>) -> OpResult {
         self.client(client).track(event, None, None);
         Ok(Answer::Done)
