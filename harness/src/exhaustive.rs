@@ -15,13 +15,14 @@
 use crate::invocation::Folders;
 use crate::oracle::{self, Reference};
 use crate::properties::{Property, Violation};
-use crate::runner;
+use crate::rt::lock;
+use crate::runner::{self, Stop};
 use crate::scenario::{ExplorerKind, Scenario};
 use crate::target::TargetKind;
 use crate::world::{FinalState, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The most threads loom models in one execution, the main thread included.
@@ -162,54 +163,32 @@ impl Sink {
     /// One execution, inside the checker.
     fn execute(&self, scenario: &Arc<Scenario>, kind: TargetKind) {
         let world = World::new(Arc::clone(scenario), false);
-        *self.world.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&world));
-        self.exploration
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .executions += 1;
+        *lock(&self.world) = Some(Arc::clone(&world));
+        lock(&self.exploration).executions += 1;
         let state: Mutex<Option<FinalState>> = Mutex::new(None);
         runner::body(scenario, kind, &world, &state);
-        let state = state.into_inner().unwrap_or_else(|p| p.into_inner());
+        let state = state.into_inner().unwrap_or_else(PoisonError::into_inner);
         let log = world.take_log();
-        // Loom refuses a thread beyond its limit with a panic inside `spawn`, which the
-        // operation that spawned reports as its error; the execution is then meaningless, and
-        // so is the rest of the exploration.
-        if let Some(op) = log.ops.iter().find(|op| {
-            op.result
-                .as_ref()
-                .is_err_and(|error| is_thread_limit(&error.0))
-        }) {
-            panic!("{} reached loom's thread limit (max_threads)", op.label);
-        }
         let execution = runner::conclude(scenario, log, state, None);
-        self.exploration
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .record(scenario, execution, self.reference.as_ref(), self.capture);
-        *self.world.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        lock(&self.exploration).record(scenario, execution, self.reference.as_ref(), self.capture);
+        *lock(&self.world) = None;
     }
 
     /// The exploration, after the checker returned (`failure`: the panic that stopped it).
-    fn finish(&self, scenario: &Scenario, failure: Option<String>) -> Exploration {
-        openfeature_sdk_shuttle::observe::set(None);
+    fn finish(&self, scenario: &Scenario, failure: Option<Stop>) -> Exploration {
+        runner::forget_observers();
         openfeature_sdk_shuttle::observe::forget_background();
-        let mut exploration =
-            std::mem::take(&mut *self.exploration.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut exploration = std::mem::take(&mut *lock(&self.exploration));
         if let Some(failure) = failure {
-            let log = self
-                .world
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
+            let log = lock(&self.world)
                 .take()
                 .map(|world| world.take_log())
                 .unwrap_or_default();
-            let stopped = failure.lines().next().unwrap_or_default().to_owned();
-            exploration.stopped = Some(if is_thread_limit(&failure) {
-                format!(
+            exploration.stopped = Some(match &failure {
+                Stop::ThreadLimit => format!(
                     "loom cannot model this scenario: it runs more than {LOOM_MAX_THREADS} threads (the main one included); set `explorer = \"shuttle-dfs\"` in its [schedule] table and say why in `reason`"
-                )
-            } else {
-                stopped
+                ),
+                other => other.violation(scenario.schedule.max_steps).to_string(),
             });
             let execution = runner::conclude(scenario, log, None, Some(failure));
             exploration.record(scenario, execution, None, self.capture);
@@ -218,46 +197,38 @@ impl Sink {
     }
 }
 
-/// Whether loom stopped because the model spawned more threads than it can track.
-fn is_thread_limit(failure: &str) -> bool {
-    failure.contains("max_threads") || failure.contains("self.max()")
-}
-
-#[cfg(harness_loom)]
+/// Loom's exploration within the preemption bound; only the loom build has it.
 fn explore_loom(
     scenario: &Arc<Scenario>,
     kind: TargetKind,
     reference: Option<Reference>,
     capture: Option<Capture>,
 ) -> Exploration {
-    let sink = Sink::new(reference, capture);
-    let mut builder = loom::model::Builder::new();
-    builder.max_threads = LOOM_MAX_THREADS;
-    builder.max_branches = scenario.schedule.max_steps;
-    builder.preemption_bound = Some(scenario.schedule.preemption_bound.of(kind));
-    builder.max_permutations = None;
-    builder.max_duration = None;
-    builder.checkpoint_file = None;
-    let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
-    let run = runner::quietly(|| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            builder.check(move || sink_in.execute(&scenario_in, kind));
-        }))
-    });
-    let failure = run
-        .err()
-        .map(|payload| runner::panic_text(payload.as_ref()));
-    sink.finish(scenario, failure)
-}
-
-#[cfg(not(harness_loom))]
-fn explore_loom(
-    _scenario: &Arc<Scenario>,
-    _kind: TargetKind,
-    _reference: Option<Reference>,
-    _capture: Option<Capture>,
-) -> Exploration {
-    elsewhere("loom needs the loom build")
+    #[cfg(not(harness_loom))]
+    {
+        let _ = (scenario, kind, reference, capture);
+        elsewhere("loom needs the loom build")
+    }
+    #[cfg(harness_loom)]
+    {
+        let sink = Sink::new(reference, capture);
+        let mut builder = loom::model::Builder::new();
+        builder.max_threads = LOOM_MAX_THREADS;
+        // The step bound is the harness's own under loom (`World::trace` stops the execution
+        // with a typed `Stop::StepBound`); loom's branch bound is only a backstop far above it.
+        builder.max_branches = scenario.schedule.max_steps.saturating_mul(16);
+        builder.preemption_bound = Some(scenario.schedule.preemption_bound.of(kind));
+        builder.max_permutations = None;
+        builder.max_duration = None;
+        builder.checkpoint_file = None;
+        let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
+        let run = runner::quietly(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                builder.check(move || sink_in.execute(&scenario_in, kind));
+            }))
+        });
+        sink.finish(scenario, run.err().map(Stop::of))
+    }
 }
 
 /// The exploration of a scenario whose explorer this build does not have: stopped, saying why
@@ -269,46 +240,44 @@ fn elsewhere(why: &str) -> Exploration {
     }
 }
 
-#[cfg(not(harness_loom))]
+/// Shuttle's DFS within the preemption bound; only the normal build has it.
 fn explore_dfs(
     scenario: &Arc<Scenario>,
     kind: TargetKind,
     reference: Option<Reference>,
     capture: Option<Capture>,
 ) -> Exploration {
-    let sink = Sink::new(reference, capture);
-    let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
-    let scheduler = crate::sched::BoundedDfs::new(
-        scenario.schedule.preemption_bound.of(kind),
-        DFS_MAX_EXECUTIONS,
-    );
-    let run = runner::quietly(|| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            shuttle::Runner::new(scheduler, runner::config(scenario.schedule.max_steps))
-                .run(move || sink_in.execute(&scenario_in, kind))
-        }))
-    });
-    let (executions, failure) = match run {
-        Ok(executions) => (executions, None),
-        Err(payload) => (0, Some(runner::panic_text(payload.as_ref()))),
-    };
-    let mut exploration = sink.finish(scenario, failure);
-    if executions >= DFS_MAX_EXECUTIONS {
-        exploration.stopped = Some(format!(
-            "shuttle's DFS was cut at {DFS_MAX_EXECUTIONS} executions"
-        ));
+    #[cfg(harness_loom)]
+    {
+        let _ = (scenario, kind, reference, capture);
+        elsewhere("shuttle's DFS needs the normal build")
     }
-    exploration
-}
-
-#[cfg(harness_loom)]
-fn explore_dfs(
-    _scenario: &Arc<Scenario>,
-    _kind: TargetKind,
-    _reference: Option<Reference>,
-    _capture: Option<Capture>,
-) -> Exploration {
-    elsewhere("shuttle's DFS needs the normal build")
+    #[cfg(not(harness_loom))]
+    {
+        let sink = Sink::new(reference, capture);
+        let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
+        let scheduler = crate::sched::BoundedDfs::new(
+            scenario.schedule.preemption_bound.of(kind),
+            DFS_MAX_EXECUTIONS,
+        );
+        let run = runner::quietly(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                shuttle::Runner::new(scheduler, runner::config(scenario.schedule.max_steps))
+                    .run(move || sink_in.execute(&scenario_in, kind))
+            }))
+        });
+        let (executions, failure) = match run {
+            Ok(executions) => (executions, None),
+            Err(payload) => (0, Some(Stop::of(payload))),
+        };
+        let mut exploration = sink.finish(scenario, failure);
+        if executions >= DFS_MAX_EXECUTIONS {
+            exploration.stopped = Some(format!(
+                "shuttle's DFS was cut at {DFS_MAX_EXECUTIONS} executions"
+            ));
+        }
+        exploration
+    }
 }
 
 /// Whether this build of the harness runs `explorer`.

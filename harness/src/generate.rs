@@ -9,6 +9,7 @@
 use crate::ops::pools::{HANDLERS, HOOKS, PROVIDERS};
 use crate::oracle;
 use crate::properties::{Property, Violation};
+use crate::rt::lock;
 use crate::runner::{self, Schedule};
 use crate::scenario::{
     ClientSpec, Expect, InitBehaviour, Op, ProviderSpec, Scenario, ScheduleSpec, ThreadSpec,
@@ -198,7 +199,7 @@ pub fn search(
         match check(&Arc::new(scenario), kind, executions, accept) {
             Some(found) => {
                 let message = found.violation.to_string();
-                *last_found.lock().unwrap_or_else(|p| p.into_inner()) = Some(found);
+                *lock(&last_found) = Some(found);
                 Err(TestCaseError::fail(message))
             }
             None => Ok(()),

@@ -9,6 +9,7 @@
 use crate::ops::Raised;
 use crate::oracle::{self, Reference};
 use crate::properties::{self, Property, Violation};
+use crate::rt::lock;
 use crate::scenario::{Op, Scenario};
 use crate::sched::{execution_seed, SchedulerKind, SeededPct};
 use crate::target::TargetKind;
@@ -120,12 +121,96 @@ pub fn quietly<R>(body: impl FnOnce() -> R) -> R {
     result
 }
 
+/// Shuttle's configuration for one scenario. An execution past the step bound is stopped
+/// without a panic (`ContinueAfter`): it ends with no final state, which is how
+/// [`conclude`] tells the step bound, by the execution's structure rather than a message.
 pub(crate) fn config(max_steps: usize) -> Config {
     let mut config = Config::new();
     config.failure_persistence = FailurePersistence::None;
-    config.max_steps = MaxSteps::FailAfter(max_steps);
+    config.max_steps = MaxSteps::ContinueAfter(max_steps);
     config.silence_warnings = true;
     config
+}
+
+/// Why a checker stopped an execution before it finished. Told apart by the type of the panic
+/// payload and by the execution's structure, never by a message: the harness's own threads and
+/// the SDK's re-raise their panics with payloads of their own types ([`HarnessPanic`],
+/// [`observe::BackgroundPanic`]); the harness stops an execution itself with [`Stop`] payloads
+/// (loom's thread limit and, under loom, the step bound); shuttle stops one past the step bound
+/// without a panic; so a payload of any other type is the checker's own report of a deadlock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Every task was blocked (the checker's report, as its detail).
+    Deadlock(String),
+    /// The execution ran past the scenario's step bound.
+    StepBound,
+    /// Code outside every operation panicked: the harness's threads or the SDK's own.
+    Panicked(String),
+    /// The execution would spawn more threads than loom can model.
+    ThreadLimit,
+}
+
+impl Stop {
+    /// A stopped execution's property and detail.
+    pub(crate) fn violation(&self, max_steps: usize) -> Violation {
+        let (property, detail) = match self {
+            Stop::Deadlock(report) => (Property::Deadlock, report.clone()),
+            Stop::StepBound => (
+                Property::StepBound,
+                format!("the execution passed the step bound of {max_steps} steps"),
+            ),
+            Stop::Panicked(text) => (Property::EscapedError, text.clone()),
+            Stop::ThreadLimit => (
+                Property::EscapedError,
+                "the execution spawns more threads than loom can model".to_owned(),
+            ),
+        };
+        let detail = detail.lines().next().unwrap_or_default().to_owned();
+        Violation { property, detail }
+    }
+
+    /// Classifies the payload that stopped a checker run.
+    pub fn of(payload: Box<dyn std::any::Any + Send>) -> Stop {
+        match payload.downcast::<Stop>() {
+            Ok(stop) => *stop,
+            Err(payload) => match payload.downcast::<HarnessPanic>() {
+                Ok(panic) => Stop::Panicked(panic.0),
+                Err(payload) => match payload.downcast::<observe::BackgroundPanic>() {
+                    Ok(panic) => Stop::Panicked(panic.0),
+                    Err(payload) => Stop::Deadlock(panic_text(payload.as_ref())),
+                },
+            },
+        }
+    }
+}
+
+/// The payload with which a panic of the harness's own code outside an operation (a scenario
+/// thread's body, the main task's) is re-raised, so that [`Stop::of`] tells it by its type.
+#[derive(Debug)]
+pub struct HarnessPanic(pub String);
+
+/// Runs `body` (a task's whole body); a panic leaves it as a typed payload: the harness's own
+/// stops keep theirs, anything else becomes a [`HarnessPanic`].
+pub(crate) fn typed_panics<R>(body: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(value) => value,
+        Err(payload) if is_stop(payload.as_ref()) => std::panic::resume_unwind(payload),
+        Err(payload) => {
+            std::panic::resume_unwind(Box::new(HarnessPanic(panic_text(payload.as_ref()))))
+        }
+    }
+}
+
+/// Whether a panic payload is one that stops the execution rather than an error of the code
+/// that raised it.
+fn is_stop(payload: &(dyn std::any::Any + Send)) -> bool {
+    payload.is::<Stop>() || payload.is::<HarnessPanic>() || payload.is::<observe::BackgroundPanic>()
+}
+
+/// Removes the observers one execution installed in the SDK twin (they hold its world).
+pub(crate) fn forget_observers() {
+    observe::set(None);
+    observe::set_spawn_hook(None);
 }
 
 pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
@@ -151,8 +236,12 @@ fn run_op(
     let start = world.now();
     world.begin_op(key.clone(), start);
     world.trace(format!("begin {label}"));
-    let result = catch_unwind(AssertUnwindSafe(|| op.apply(target)))
-        .unwrap_or_else(|payload| Err(Raised(format!("panic: {}", panic_text(payload.as_ref())))));
+    let result = match catch_unwind(AssertUnwindSafe(|| op.apply(target))) {
+        Ok(result) => result,
+        // The harness stopping the execution is not the operation's error.
+        Err(payload) if is_stop(payload.as_ref()) => std::panic::resume_unwind(payload),
+        Err(payload) => Err(Raised(format!("panic: {}", panic_text(payload.as_ref())))),
+    };
     world.trace(match &result {
         Ok(value) => format!("end {label} -> {value}"),
         Err(error) => format!("end {label} RAISED {error}"),
@@ -177,8 +266,19 @@ fn run_op(
     }
 }
 
-/// The body of one execution: setup, the threads, background work, the after phase.
+/// The body of one execution: setup, the threads, background work, the after phase. A panic
+/// outside every operation leaves it as a typed payload (see [`Stop`]).
 pub(crate) fn body(
+    scenario: &Arc<Scenario>,
+    kind: TargetKind,
+    world: &Arc<World>,
+    state: &Mutex<Option<FinalState>>,
+) {
+    typed_panics(|| phases(scenario, kind, world, state));
+}
+
+/// The phases of one execution, in order.
+fn phases(
     scenario: &Arc<Scenario>,
     kind: TargetKind,
     world: &Arc<World>,
@@ -188,35 +288,31 @@ pub(crate) fn body(
     observe::set(Some(Box::new(move |what: &str| {
         observer_world.trace(format!("sdk {what}"))
     })));
+    let spawning_world = Arc::clone(world);
+    observe::set_spawn_hook(Some(Box::new(move || spawning_world.thread_starting())));
     world.name_current("main");
     let target: Arc<dyn crate::target::Target> = Arc::from(kind.build(world));
-    for (index, op) in scenario.setup.iter().enumerate() {
-        run_op(
-            world,
-            target.as_ref(),
-            format!("setup.{index}"),
-            (0, 0, index),
-            op,
-            index + 1 == scenario.setup.len(),
-        );
-    }
+    run_phase(world, target.as_ref(), "setup", 0, &scenario.setup);
     let mut handles = Vec::new();
     for (thread_index, thread) in scenario.threads.iter().enumerate() {
         let (world, target, thread) = (Arc::clone(world), Arc::clone(&target), thread.clone());
+        world.thread_starting();
         let spawned = crate::rt::Builder::new()
             .name(thread.name.clone())
             .spawn(move || {
-                world.name_current(&thread.name);
-                for (index, op) in thread.ops.iter().enumerate() {
-                    run_op(
-                        &world,
-                        target.as_ref(),
-                        format!("{}.{index}", thread.name),
-                        (1, thread_index, index),
-                        op,
-                        index + 1 == thread.ops.len(),
-                    );
-                }
+                typed_panics(|| {
+                    world.name_current(&thread.name);
+                    for (index, op) in thread.ops.iter().enumerate() {
+                        run_op(
+                            &world,
+                            target.as_ref(),
+                            format!("{}.{index}", thread.name),
+                            (1, thread_index, index),
+                            op,
+                            index + 1 == thread.ops.len(),
+                        );
+                    }
+                })
             });
         handles.push(spawned.expect("a checker's threads always spawn"));
     }
@@ -227,19 +323,31 @@ pub(crate) fn body(
     crate::world::set_main_joining(false);
     world.name_current("main");
     settle(world, target.as_ref());
-    for (index, op) in scenario.after.iter().enumerate() {
+    run_phase(world, target.as_ref(), "after", 2, &scenario.after);
+    settle(world, target.as_ref());
+    *lock(state) = Some(target.final_state());
+    forget_observers();
+}
+
+/// Runs the operations of the setup or after phase on the main task.
+fn run_phase(
+    world: &World,
+    target: &dyn crate::target::Target,
+    phase: &str,
+    order: usize,
+    ops: &[Op],
+) {
+    for (index, op) in ops.iter().enumerate() {
+        let key = format!("{phase}.{index}");
         run_op(
             world,
-            target.as_ref(),
-            format!("after.{index}"),
-            (2, 0, index),
+            target,
+            key,
+            (order, 0, index),
             op,
-            index + 1 == scenario.after.len(),
+            index + 1 == ops.len(),
         );
     }
-    settle(world, target.as_ref());
-    *state.lock().unwrap_or_else(|p| p.into_inner()) = Some(target.final_state());
-    observe::set(None);
 }
 
 /// Joins background work until none is left (an initialization may start an event thread).
@@ -268,17 +376,17 @@ pub fn execute_with<S: Scheduler + 'static>(
         catch_unwind(AssertUnwindSafe(|| {
             Runner::new(scheduler, config(scenario.schedule.max_steps)).run(move || {
                 let world = World::new(Arc::clone(&scenario_in), sequential);
-                *world_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&world));
+                *lock(&world_in) = Some(Arc::clone(&world));
                 body(&scenario_in, kind, &world, &state_in);
             })
         }))
     });
-    observe::set(None);
+    forget_observers();
     observe::forget_background();
-    let world = world_slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let world = lock(&world_slot).take();
     let log = world.map(|world| world.take_log()).unwrap_or_default();
-    let failure = run.err().map(|payload| panic_text(payload.as_ref()));
-    let state = state.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let failure = run.err().map(Stop::of);
+    let state = lock(&state).take();
     conclude(scenario, log, state, failure)
 }
 
@@ -289,36 +397,27 @@ pub(crate) fn conclude(
     scenario: &Scenario,
     log: Log,
     state: Option<FinalState>,
-    failure: Option<String>,
+    failure: Option<Stop>,
 ) -> Execution {
-    let (outcome, mut violations) = match (&failure, &state) {
-        (None, Some(state)) => (
-            Outcome::Finished(properties::outcome(scenario, &log, state)),
-            properties::check(scenario, &log, state),
-        ),
-        _ => (Outcome::Finished(String::new()), Vec::new()),
+    let stop = match (failure, &state) {
+        (Some(stop), _) => stop,
+        (None, Some(state)) => {
+            let mut violations = properties::check(scenario, &log, state);
+            violations.sort();
+            violations.dedup();
+            return Execution {
+                outcome: Outcome::Finished(properties::outcome(scenario, &log, state)),
+                violations,
+                log,
+            };
+        }
+        // No failure and no final state: shuttle cut the execution at the step bound.
+        (None, None) => Stop::StepBound,
     };
-    if let Some(failure) = failure {
-        let property = if failure.contains("deadlock") {
-            Property::Deadlock
-        } else if failure.contains("max_steps") || failure.contains("maximum number of branches") {
-            Property::StepBound
-        } else {
-            Property::EscapedError
-        };
-        let detail = failure.lines().next().unwrap_or_default().to_owned();
-        violations.push(Violation { property, detail });
-        return Execution {
-            outcome: Outcome::Stopped(property),
-            violations,
-            log,
-        };
-    }
-    violations.sort();
-    violations.dedup();
+    let violation = stop.violation(scenario.schedule.max_steps);
     Execution {
-        outcome,
-        violations,
+        outcome: Outcome::Stopped(violation.property),
+        violations: vec![violation],
         log,
     }
 }
@@ -354,7 +453,7 @@ pub fn calibrate_pct(scenario: &Arc<Scenario>, kind: TargetKind) -> usize {
         SeededPct::calibrating(Arc::clone(&counted)),
         false,
     );
-    let steps = *counted.lock().unwrap_or_else(|p| p.into_inner());
+    let steps = *lock(&counted);
     steps.max(2)
 }
 

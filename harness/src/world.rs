@@ -6,6 +6,7 @@
 //! `std` mutex that is never contended across a scheduling point. Nothing here depends on time,
 //! addresses or hash order: what is compared is built from `BTreeMap`s and step counters.
 
+use crate::rt::lock;
 use crate::scenario::Scenario;
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -188,6 +189,9 @@ pub struct World {
     background: std::sync::Mutex<Vec<crate::rt::JoinHandle<()>>>,
     /// Background steps begun and not yet ended, with their task.
     open: std::sync::Mutex<Vec<(usize, StepRecord)>>,
+    /// The threads of this execution, started or starting: the main one, the scenario's, the
+    /// providers' event threads and the SDK's background threads.
+    threads: std::sync::atomic::AtomicUsize,
 }
 
 use crate::rt::current_task;
@@ -202,14 +206,25 @@ impl World {
             actors: std::sync::Mutex::new(BTreeMap::new()),
             background: std::sync::Mutex::new(Vec::new()),
             open: std::sync::Mutex::new(Vec::new()),
+            threads: std::sync::atomic::AtomicUsize::new(1),
         })
     }
 
+    /// Counts a thread about to start. Under loom, one beyond the number of threads loom can
+    /// model stops the execution with [`crate::runner::Stop::ThreadLimit`] before loom's own
+    /// limit is reached (a typed stop, not loom's assertion).
+    pub fn thread_starting(&self) {
+        let threads = self
+            .threads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        if cfg!(harness_loom) && threads > crate::exhaustive::LOOM_MAX_THREADS {
+            std::panic::panic_any(crate::runner::Stop::ThreadLimit);
+        }
+    }
+
     pub fn with_log<R>(&self, f: impl FnOnce(&mut Log) -> R) -> R {
-        let mut log = self
-            .log
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut log = lock(&self.log);
         f(&mut log)
     }
 
@@ -221,20 +236,14 @@ impl World {
 
     /// Names the current task in the trace.
     pub fn name_current(&self, name: &str) {
-        let mut actors = self
-            .actors
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut actors = lock(&self.actors);
         actors.insert(current_task(), name.to_owned());
     }
 
     /// The current task's name: a harness thread's name, else the thread name shuttle knows.
     pub fn current_actor(&self) -> String {
         let task = current_task();
-        let actors = self
-            .actors
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let actors = lock(&self.actors);
         if let Some(name) = actors.get(&task) {
             return name.clone();
         }
@@ -251,11 +260,18 @@ impl World {
         self.with_log(|log| log.trace.len())
     }
 
-    /// Records one step of the current task.
+    /// Records one step of the current task. Under loom, a step past the scenario's step bound
+    /// stops the execution with [`crate::runner::Stop::StepBound`] (shuttle stops it itself).
     pub fn trace(&self, text: impl Into<String>) {
         let actor = self.current_actor();
         let text = text.into();
-        self.with_log(|log| log.trace.push(TraceLine { actor, text }));
+        let steps = self.with_log(|log| {
+            log.trace.push(TraceLine { actor, text });
+            log.trace.len()
+        });
+        if cfg!(harness_loom) && steps > self.scenario.schedule.max_steps {
+            std::panic::panic_any(crate::runner::Stop::StepBound);
+        }
     }
 
     fn in_op(&self) -> bool {
@@ -265,11 +281,7 @@ impl World {
     /// The key and first step of the operation the current task is inside, and whether it
     /// has been split, if any.
     fn current_op(&self) -> Option<(String, usize, bool)> {
-        self.in_op
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&current_task())
-            .cloned()
+        lock(&self.in_op).get(&current_task()).cloned()
     }
 
     /// Begins one occurrence of the background step `class` on the current task (an
@@ -292,19 +304,13 @@ impl World {
             start: log.trace.len(),
             end: log.trace.len(),
         });
-        self.open
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((task, record));
+        lock(&self.open).push((task, record));
     }
 
     /// Ends the current task's open steps here.
     fn end_steps(&self) {
         let task = current_task();
-        let ended: Vec<StepRecord> = self
-            .open
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let ended: Vec<StepRecord> = lock(&self.open)
             .extract_if(.., |(owner, _)| *owner == task)
             .map(|(_, step)| step)
             .collect();
@@ -324,7 +330,7 @@ impl World {
     /// Ends every step still open when its task finished (an SDK initialization thread): after
     /// the last trace line of its actor.
     fn end_finished_steps(&self) {
-        let open = std::mem::take(&mut *self.open.lock().unwrap_or_else(|p| p.into_inner()));
+        let open = std::mem::take(&mut *lock(&self.open));
         self.with_log(|log| {
             for (_, step) in open {
                 let end = log
@@ -364,10 +370,7 @@ impl World {
     /// `{key}/bind`.
     pub fn background_step(&self) {
         if let Some((key, start, false)) = self.current_op() {
-            self.in_op
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(current_task(), (key.clone(), start, true));
+            lock(&self.in_op).insert(current_task(), (key.clone(), start, true));
             let class = format!("{key}/bind");
             let actor = self.current_actor();
             self.with_log(|log| {
@@ -397,20 +400,14 @@ impl World {
 
     /// Marks the current task as inside the operation `key`, which began at step `start`.
     pub fn begin_op(&self, key: String, start: usize) {
-        self.in_op
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(current_task(), (key, start, false));
+        lock(&self.in_op).insert(current_task(), (key, start, false));
     }
 
     /// Marks the current task as outside any operation; the steps it began inside this one (an
     /// inline initialization) end here.
     pub fn end_op(&self) {
         self.end_steps();
-        self.in_op
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&current_task());
+        lock(&self.in_op).remove(&current_task());
     }
 
     /// Spawns a background thread of the harness's own (a provider's event thread); joined by
@@ -418,28 +415,23 @@ impl World {
     pub fn spawn_background(self: &Arc<Self>, name: &str, work: impl FnOnce() + Send + 'static) {
         let world = Arc::clone(self);
         let name = name.to_owned();
+        self.thread_starting();
         let handle = crate::rt::Builder::new()
             .name(name.clone())
             .spawn(move || {
-                world.name_current(&name);
-                work();
+                crate::runner::typed_panics(|| {
+                    world.name_current(&name);
+                    work();
+                })
             })
             .expect("a checker's threads always spawn");
-        self.background
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(handle);
+        lock(&self.background).push(handle);
     }
 
     /// Joins every harness background thread, including ones spawned meanwhile.
     pub fn join_background(&self) {
         loop {
-            let pending = std::mem::take(
-                &mut *self
-                    .background
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
-            );
+            let pending = std::mem::take(&mut *lock(&self.background));
             if pending.is_empty() {
                 return;
             }

@@ -20,7 +20,8 @@ mod client;
 mod events;
 mod registry;
 
-use crate::ops::{Answer, Apply, OpResult, Raised};
+use crate::ops::{Answer, Apply, ClientName, OpResult, Raised};
+use crate::rt::hold;
 use crate::rt::{Condvar, Mutex};
 use crate::scenario::{EventName, FlagKind};
 use crate::target::Target;
@@ -227,7 +228,7 @@ impl RLock {
     /// `with lock:` (the entry).
     fn acquire(&self, world: &World) -> RLockGuard<'_> {
         let me = crate::rt::current_task();
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = hold(&self.state);
         while state.0.is_some_and(|owner| owner != me) {
             state = self
                 .released
@@ -244,7 +245,7 @@ impl RLock {
 
 impl Drop for RLockGuard<'_> {
     fn drop(&mut self) {
-        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = hold(&self.0.state);
         state.1 -= 1;
         if state.1 == 0 {
             state.0 = None;
@@ -269,7 +270,7 @@ impl Py {
     /// trace line is written once the GIL is held (acquiring it is the scheduling point), so the
     /// trace lists statements in the order they took effect.
     fn stmt<R>(&self, label: &str, f: impl FnOnce(&mut PyState) -> R) -> R {
-        let mut state = self.gil.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = hold(&self.gil);
         self.world.trace(format!("py {label}"));
         f(&mut state)
     }
@@ -331,7 +332,7 @@ fn done(result: PyResult) -> OpResult {
     result.map(|()| Answer::Done).map_err(Raised)
 }
 
-fn client_name(client: &Option<String>) -> &str {
+fn client_name(client: &ClientName) -> &str {
     client.as_deref().unwrap_or("default")
 }
 
@@ -355,7 +356,7 @@ impl Apply for AuditedTarget {
         done(self.py.shutdown())
     }
 
-    fn add_hooks(&self, hooks: &Vec<String>, client: &Option<String>) -> OpResult {
+    fn add_hooks(&self, hooks: &Vec<String>, client: &ClientName) -> OpResult {
         match client {
             Some(client) => self.py.client_add_hooks(client, hooks),
             None => self.py.api_add_hooks(hooks),
@@ -363,7 +364,7 @@ impl Apply for AuditedTarget {
         Ok(Answer::Done)
     }
 
-    fn clear_hooks(&self, client: &Option<String>) -> OpResult {
+    fn clear_hooks(&self, client: &ClientName) -> OpResult {
         match client {
             Some(client) => self.py.client_clear_hooks(client),
             None => self.py.api_clear_hooks(),
@@ -371,12 +372,7 @@ impl Apply for AuditedTarget {
         Ok(Answer::Done)
     }
 
-    fn add_handler(
-        &self,
-        handler: &String,
-        event: &EventName,
-        client: &Option<String>,
-    ) -> OpResult {
+    fn add_handler(&self, handler: &String, event: &EventName, client: &ClientName) -> OpResult {
         let event = PyEvent::of(*event).0;
         match client {
             Some(client) => self.py.add_client_handler(client, event, handler),
@@ -385,12 +381,7 @@ impl Apply for AuditedTarget {
         Ok(Answer::Done)
     }
 
-    fn remove_handler(
-        &self,
-        handler: &String,
-        event: &EventName,
-        client: &Option<String>,
-    ) -> OpResult {
+    fn remove_handler(&self, handler: &String, event: &EventName, client: &ClientName) -> OpResult {
         let event = PyEvent::of(*event).0;
         done(match client {
             Some(client) => self.py.remove_client_handler(client, event, handler),
@@ -410,7 +401,7 @@ impl Apply for AuditedTarget {
         &self,
         _flag: &String,
         _flag_type: &FlagKind,
-        client: &Option<String>,
+        client: &ClientName,
         context: &BTreeMap<String, String>,
         hooks: &Vec<String>,
     ) -> OpResult {
@@ -453,7 +444,7 @@ impl Apply for AuditedTarget {
         Ok(Answer::Provider(provider.name().to_owned()))
     }
 
-    fn track(&self, _event: &String, client: &Option<String>) -> OpResult {
+    fn track(&self, _event: &String, client: &ClientName) -> OpResult {
         self.py.track(client_name(client));
         Ok(Answer::Done)
     }
@@ -461,7 +452,7 @@ impl Apply for AuditedTarget {
 
 impl Target for AuditedTarget {
     fn final_state(&self) -> FinalState {
-        let state = self.py.gil.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = hold(&self.py.gil);
         let mut result = FinalState::default();
         let slots = std::iter::once(("default", &state.default_provider)).chain(
             state

@@ -22,6 +22,10 @@ use pools::{client, domain, event, name, HANDLERS, HOOKS, PROVIDERS};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
+/// A client an operation names; without one it acts on the API (hooks, handlers) or on the
+/// client named `default` (evaluations, tracking).
+pub type ClientName = Option<String>;
+
 fn yes() -> bool {
     true
 }
@@ -31,7 +35,7 @@ fn default_flag() -> String {
 }
 
 /// ` @client` after a label, when the operation names a client.
-fn at(client: &Option<String>) -> String {
+fn at(client: &ClientName) -> String {
     client
         .as_ref()
         .map(|client| format!(" @{client}"))
@@ -84,7 +88,7 @@ vocabulary! {
     add_hooks => AddHooks {
         hooks: Vec<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        client: Option<String>,
+        client: ClientName,
     } {
         label: format!("add_hooks({}){}", hooks.join(","), at(client)),
         check(names): names.hooks(hooks).and_then(|()| names.client(client)),
@@ -97,7 +101,7 @@ vocabulary! {
     /// Removes every hook of the API, or of a client.
     clear_hooks => ClearHooks {
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        client: Option<String>,
+        client: ClientName,
     } {
         label: format!("clear_hooks(){}", at(client)),
         check(names): names.client(client),
@@ -109,7 +113,7 @@ vocabulary! {
         handler: String,
         event: EventName,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        client: Option<String>,
+        client: ClientName,
     } {
         label: format!("add_handler({handler}, {}){}", event.as_str(), at(client)),
         check(names): names.handler(handler).and_then(|()| names.client(client)),
@@ -122,7 +126,7 @@ vocabulary! {
         handler: String,
         event: EventName,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        client: Option<String>,
+        client: ClientName,
     } {
         label: format!("remove_handler({handler}, {}){}", event.as_str(), at(client)),
         check(names): names.handler(handler).and_then(|()| names.client(client)),
@@ -152,7 +156,7 @@ vocabulary! {
         #[serde(default, rename = "type")]
         flag_type: FlagKind,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        client: Option<String>,
+        client: ClientName,
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         context: BTreeMap<String, String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -231,7 +235,7 @@ vocabulary! {
     track => Track {
         event: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        client: Option<String>,
+        client: ClientName,
     } {
         label: format!("track({event}){}", at(client)),
         check(names): names.client(client),

@@ -27,6 +27,7 @@
 
 mod timeline;
 
+use crate::rt::lock;
 pub use timeline::Timeline;
 use timeline::{precedences, spans};
 
@@ -100,9 +101,14 @@ pub fn reference_bounded(scenario: &Arc<Scenario>, kind: TargetKind, bound: usiz
                 let state: Mutex<Option<FinalState>> = Mutex::new(None);
                 runner::body(&scenario_in, kind, &world, &state);
                 let log = world.take_log();
-                let mut sink = sink_in.lock().unwrap_or_else(|p| p.into_inner());
+                let mut sink = lock(&sink_in);
                 sink.explored += 1;
-                let finished = state.lock().unwrap_or_else(|p| p.into_inner()).take();
+                let finished = lock(&state).take();
+                // No final state: the execution was cut at the step bound, and the reference
+                // cannot be complete.
+                if finished.is_none() {
+                    sink.blocked += 1;
+                }
                 if let Some(state) = finished {
                     let outcome = properties::outcome(&scenario_in, &log, &state);
                     sink.outcomes.insert(outcome.clone());
@@ -114,11 +120,11 @@ pub fn reference_bounded(scenario: &Arc<Scenario>, kind: TargetKind, bound: usiz
             })
         }))
     });
-    observe::set(None);
+    runner::forget_observers();
     observe::forget_background();
-    let mut reference = sink.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut reference = lock(&sink).clone();
     match run {
-        Ok(executions) => reference.complete = executions < bound,
+        Ok(executions) => reference.complete = executions < bound && reference.blocked == 0,
         Err(_) => {
             // A sequential execution that deadlocks or exceeds the step bound stops the DFS; the
             // reference is then incomplete and the oracle does not judge this scenario.
@@ -244,8 +250,8 @@ pub fn judge_within(exhaustive: &BTreeSet<String>, bound: usize, execution: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::Log;
     use crate::scenario::Op;
+    use crate::world::Log;
     use crate::world::{OpRecord, StepRecord};
 
     /// A log with operations `(key, start, end)` and background steps `(class, start, end)`.

@@ -3,8 +3,8 @@
 //! before ... began") an execution judged must respect.
 
 use crate::world::Log;
-use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// When each operation and background step of one sequential execution ran, indexed by the
 /// reference's step table ([`Reference::steps`]), with the trace steps renumbered densely (only
@@ -137,4 +137,3 @@ pub(super) fn precedences(spans: &[Span], steps: &[String]) -> Vec<Precedence> {
     }
     pairs
 }
-

@@ -7,7 +7,7 @@ use super::of::{
 };
 use super::user_code::{context_of, sdk_event_kind, TestPropagator};
 use super::SdkTarget;
-use crate::ops::{Answer, Apply, Code, OpResult};
+use crate::ops::{Answer, Apply, ClientName, Code, OpResult};
 use crate::rt::lock;
 use crate::scenario::{EventName, FlagKind};
 use std::collections::BTreeMap;
@@ -91,7 +91,7 @@ impl Apply for SdkTarget {
         Ok(Answer::Done)
     }
 
-    fn add_hooks(&self, hooks: &Vec<String>, client: &Option<String>) -> OpResult {
+    fn add_hooks(&self, hooks: &Vec<String>, client: &ClientName) -> OpResult {
         let hooks = self.hook_list(hooks);
         match client {
             Some(_) => self.client(client).add_hooks(hooks),
@@ -100,7 +100,7 @@ impl Apply for SdkTarget {
         Ok(Answer::Done)
     }
 
-    fn clear_hooks(&self, client: &Option<String>) -> OpResult {
+    fn clear_hooks(&self, client: &ClientName) -> OpResult {
         match client {
             Some(_) => self.client(client).clear_hooks(),
             None => self.api.clear_hooks(),
@@ -108,12 +108,7 @@ impl Apply for SdkTarget {
         Ok(Answer::Done)
     }
 
-    fn add_handler(
-        &self,
-        handler: &String,
-        event: &EventName,
-        client: &Option<String>,
-    ) -> OpResult {
+    fn add_handler(&self, handler: &String, event: &EventName, client: &ClientName) -> OpResult {
         let callback = self.handler(handler);
         let kind = sdk_event_kind(*event);
         let id = match client {
@@ -127,12 +122,7 @@ impl Apply for SdkTarget {
         Ok(Answer::Done)
     }
 
-    fn remove_handler(
-        &self,
-        handler: &String,
-        event: &EventName,
-        client: &Option<String>,
-    ) -> OpResult {
+    fn remove_handler(&self, handler: &String, event: &EventName, client: &ClientName) -> OpResult {
         let id = lock(&self.handler_ids)
             .get_mut(&(handler.clone(), *event, client.clone()))
             .and_then(|ids| (!ids.is_empty()).then(|| ids.remove(0)));
@@ -165,7 +155,7 @@ impl Apply for SdkTarget {
         &self,
         flag: &String,
         flag_type: &FlagKind,
-        client: &Option<String>,
+        client: &ClientName,
         context: &BTreeMap<String, String>,
         hooks: &Vec<String>,
     ) -> OpResult {
@@ -221,7 +211,7 @@ impl Apply for SdkTarget {
         Ok(Answer::Provider(super::provider_label(&metadata.name)))
     }
 
-    fn track(&self, event: &String, client: &Option<String>) -> OpResult {
+    fn track(&self, event: &String, client: &ClientName) -> OpResult {
         self.client(client).track(event, None, None);
         Ok(Answer::Done)
     }

@@ -8,6 +8,7 @@ use super::of::{
     HookContext, HookData, HookHints, ProviderEvent, ProviderEventDetails, ProviderMetadata,
     ResolutionDetails, ResolutionResult, TransactionContextPropagator, Value,
 };
+use crate::rt::lock;
 use crate::scenario::{EventName, InitBehaviour, ProviderSpec};
 use crate::target::render_context;
 use crate::world::World;
@@ -40,11 +41,7 @@ impl TestProvider {
         self.world
             .trace(format!("{}.emit({})", self.name, event.as_str()));
         self.world.provider(&self.name, |record| record.emits += 1);
-        let emitter = self
-            .emitter
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let emitter = lock(&self.emitter).clone();
         if let Some(emitter) = emitter {
             let (event, details) = sdk_event(event);
             emitter.emit(event, details);
@@ -121,7 +118,7 @@ impl FeatureProvider for TestProvider {
         self.world.begin_step(&format!("{}.{step}()", self.name));
         self.world.trace(format!("{}.attach()", self.name));
         self.world.provider(&self.name, |record| record.attach += 1);
-        *self.emitter.lock().unwrap_or_else(|p| p.into_inner()) = Some(emitter.clone());
+        *lock(&self.emitter) = Some(emitter.clone());
         if !self.spec.emits.is_empty() {
             let (world, events, name) = (
                 Arc::clone(&self.world),
@@ -241,19 +238,12 @@ pub(super) struct TestPropagator {
 impl TransactionContextPropagator for TestPropagator {
     fn get_transaction_context(&self) -> Option<Arc<EvaluationContext>> {
         let actor = self.world.current_actor();
-        self.contexts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&actor)
-            .cloned()
+        lock(&self.contexts).get(&actor).cloned()
     }
 
     fn set_transaction_context(&self, context: Arc<EvaluationContext>) {
         let actor = self.world.current_actor();
         self.world.trace(format!("propagator {}.set()", self.name));
-        self.contexts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(actor, context);
+        lock(&self.contexts).insert(actor, context);
     }
 }
