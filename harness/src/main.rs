@@ -321,14 +321,14 @@ fn run(args: RunArgs, invocation: &Invocation) -> Outcome {
             "--iterations, --seed, --seeds, --verbose and --fail-fast are for the randomized schedulers, not --scheduler exhaustive",
         ),
         Some(RunScheduler::Exhaustive) => {
-            let explore = cli::exhaustive::Explore {
+            let explore = cli::explore::Explore {
                 targets,
                 execution,
                 preemption_bound,
                 explorer,
                 width,
             };
-            cli::exhaustive::run(invocation, &names, &explore, junit.as_deref())
+            cli::explore::run(invocation, &names, &explore, junit.as_deref())
         }
         _ if cfg!(harness_loom) => Outcome::bad_input(
             "this is the loom build of the harness: it runs only `run --scheduler exhaustive`",

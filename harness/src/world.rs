@@ -461,9 +461,11 @@ impl World {
         });
     }
 
-    /// Records a resolution, and counts it when it came after the provider's shutdown (and no
-    /// initialize since).
-    pub fn note_resolve(&self, name: &str) {
+    /// Records a call that serves an evaluation or a tracking event (a resolve or a track),
+    /// and counts it when it came after the provider's shutdown (and no initialize since): the
+    /// calls a shut-down provider must not receive. Both count as `resolves` and, after a
+    /// shutdown, as `resolved_after_shutdown` (the outcome's name for either).
+    pub fn note_provider_call(&self, name: &str) {
         self.provider(name, |record| {
             record.resolves += 1;
             if record.is_shut() {

@@ -173,7 +173,7 @@ impl Py {
             return Answer::Default(None);
         };
         self.world.trace(format!("{name}.resolve()"));
-        self.world.note_resolve(name);
+        self.world.note_provider_call(name);
         Answer::Variant(format!("{name} ctx{}", render_context(context)))
     }
 
@@ -185,7 +185,7 @@ impl Py {
         let provider = self.stmt("provider = self.provider", |s| s.get_provider(domain));
         if let Prov::Test(name) = &provider {
             self.world.trace(format!("{name}.track()"));
-            self.world.note_resolve(name);
+            self.world.note_provider_call(name);
         }
     }
 }

@@ -3,7 +3,7 @@
 //! shuttle's DFS); the randomized check runs against those outcome sets; and every snapshot is
 //! written, pending for `cargo insta review` or accepted with `--accept`.
 
-use super::{exhaustive, run, Outcome};
+use super::{explore, run, Outcome};
 use harness::invocation::{Folders, Invocation};
 use harness::suite::{self, RunOptions};
 use harness::target::TargetKind;
@@ -50,14 +50,14 @@ pub fn bless(invocation: &Invocation, names: &[String], accept: bool) -> Outcome
     say!();
     say!("2. the exhaustive pass");
     let stems: Vec<String> = loaded.scenarios.iter().map(|s| s.name.clone()).collect();
-    let explore = exhaustive::Explore {
+    let explore = explore::Explore {
         targets: TargetKind::ALL.to_vec(),
         execution: None,
         preemption_bound: None,
         explorer: None,
         width: None,
     };
-    let explored = exhaustive::run(&invocation, &stems, &explore, None);
+    let explored = explore::run(&invocation, &stems, &explore, None);
 
     say!();
     say!("3. the randomized check against the exhaustive outcome sets");

@@ -13,7 +13,7 @@ macro_rules! say {
 }
 
 pub mod bless;
-pub mod exhaustive;
+pub mod explore;
 pub mod generate;
 pub mod run;
 

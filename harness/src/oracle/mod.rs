@@ -84,12 +84,12 @@ pub fn reference(scenario: &Arc<Scenario>, kind: TargetKind) -> Reference {
 /// The reference, exploring at most `bound` sequential executions (incomplete beyond).
 pub fn reference_bounded(scenario: &Arc<Scenario>, kind: TargetKind, bound: usize) -> Reference {
     // One DFS run explores every schedule; each execution's outcome is collected through the
-    // shared sink below, because `Runner::run` executes them all in one call.
-    let sink: Arc<Mutex<Reference>> = Arc::new(Mutex::new(Reference {
+    // shared `collected` reference below, because `Runner::run` executes them all in one call.
+    let collected: Arc<Mutex<Reference>> = Arc::new(Mutex::new(Reference {
         timelines: Some(BTreeMap::new()),
         ..Reference::default()
     }));
-    let (scenario_in, sink_in) = (Arc::clone(scenario), Arc::clone(&sink));
+    let (scenario_in, collected_in) = (Arc::clone(scenario), Arc::clone(&collected));
     let run = runner::quietly(|| {
         catch_unwind(AssertUnwindSafe(|| {
             Runner::new(
@@ -101,19 +101,19 @@ pub fn reference_bounded(scenario: &Arc<Scenario>, kind: TargetKind, bound: usiz
                 let state: Mutex<Option<FinalState>> = Mutex::new(None);
                 runner::body(&scenario_in, kind, &world, &state);
                 let log = world.take_log();
-                let mut sink = lock(&sink_in);
-                sink.explored += 1;
+                let mut reference = lock(&collected_in);
+                reference.explored += 1;
                 let finished = lock(&state).take();
                 // No final state: the execution was cut at the step bound, and the reference
                 // cannot be complete.
                 if finished.is_none() {
-                    sink.blocked += 1;
+                    reference.blocked += 1;
                 }
                 if let Some(state) = finished {
                     let outcome = properties::outcome(&scenario_in, &log, &state);
-                    sink.outcomes.insert(outcome.clone());
-                    let timeline = Timeline::of(&log, &mut sink.steps);
-                    if let Some(timelines) = sink.timelines.as_mut() {
+                    reference.outcomes.insert(outcome.clone());
+                    let timeline = Timeline::of(&log, &mut reference.steps);
+                    if let Some(timelines) = reference.timelines.as_mut() {
                         timelines.entry(outcome).or_default().insert(timeline);
                     }
                 }
@@ -122,7 +122,7 @@ pub fn reference_bounded(scenario: &Arc<Scenario>, kind: TargetKind, bound: usiz
     });
     runner::forget_observers();
     observe::forget_background();
-    let mut reference = lock(&sink).clone();
+    let mut reference = lock(&collected).clone();
     match run {
         Ok(executions) => reference.complete = executions < bound && reference.blocked == 0,
         Err(_) => {

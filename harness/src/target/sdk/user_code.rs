@@ -29,7 +29,7 @@ pub(super) struct TestProvider {
 impl TestProvider {
     fn resolved<T>(&self, value: T, context: &EvaluationContext) -> ResolutionResult<T> {
         self.world.trace(format!("{}.resolve()", self.name));
-        self.world.note_resolve(&self.name);
+        self.world.note_provider_call(&self.name);
         Ok(ResolutionDetails::new(value).with_variant(format!(
             "{} ctx{}",
             self.name,
@@ -206,7 +206,7 @@ impl FeatureProvider for TestProvider {
 
     fn track(&self, _: &str, _: &EvaluationContext, _: &of::TrackingEventDetails) {
         self.world.trace(format!("{}.track()", self.name));
-        self.world.note_resolve(&self.name);
+        self.world.note_provider_call(&self.name);
     }
 }
 

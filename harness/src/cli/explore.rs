@@ -1,8 +1,8 @@
-//! `harness run --scheduler exhaustive`: the exhaustive pass. Each scenario is explored by its
-//! own explorer: loom in the loom build of this same command (which the normal build runs as a
-//! child process, `ci/exhaustive.sh`), shuttle's DFS in the normal build. Each build checks the
-//! expectations of the scenarios it explores and compares their outcome sets with the committed
-//! exhaustive snapshots.
+//! `harness run --scheduler exhaustive`: the exhaustive pass as a command. Each scenario is
+//! explored by its own explorer: loom in the loom build of this same command (which the normal
+//! build runs as a child process, `ci/exhaustive.sh`), shuttle's DFS in the normal build. Each
+//! build checks the expectations of the scenarios it explores and compares their outcome sets
+//! with the committed exhaustive snapshots.
 
 use super::Outcome;
 use harness::exhaustive::{self, Capture};
