@@ -228,6 +228,11 @@ impl Invocation {
         ))
     }
 
+    /// The command that writes a scenario's snapshots (`bless`).
+    pub fn bless(&self, scenario: &str) -> String {
+        self.command(&format!("bless {scenario}"))
+    }
+
     /// The command that re-runs the exhaustive exploration of `scenario` (of one target, and
     /// printing one execution's trace when `execution` is given). The normal build runs it
     /// whichever checker explores the scenario: it starts the loom build itself.

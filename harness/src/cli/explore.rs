@@ -208,7 +208,7 @@ fn explore_one(
                 .folders
                 .exhaustive_snapshot(&scenario.name, target)
                 .display(),
-            invocation.command(&format!("bless {}", scenario.name))
+            invocation.bless(&scenario.name)
         )));
     }
     report

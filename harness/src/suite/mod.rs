@@ -314,7 +314,7 @@ impl TargetRun<'_> {
             general.push(Failure::new(format!(
                 "{name} on {on}: no exhaustive outcome set to check the randomized outcomes against ({} is missing); write the scenario's snapshots with `{}`",
                 self.options.invocation.folders.exhaustive_snapshot(name, self.target).display(),
-                self.options.invocation.command(&format!("bless {name}"))
+                self.options.invocation.bless(name)
             )));
         }
         if !reference.complete && self.scenario.oracle_opt_out.is_none() {
@@ -376,7 +376,7 @@ pub fn run_exhaustive(
             scenario.name,
             target.as_str(),
             invocation.folders.scenario_snapshot(&scenario.name).display(),
-            invocation.command(&format!("bless {}", scenario.name))
+            invocation.bless(&scenario.name)
         )));
     }
     let exploration = exhaustive::explore(scenario, target, reference, capture);
