@@ -228,7 +228,6 @@ vocabulary! {
     } {
         label: format!("get_provider_metadata({})", domain.clone().unwrap_or_default()),
         check(names): Ok(()),
-        generate(1): domain().prop_map(|domain| Op::GetProviderMetadata { domain }),
     }
 
     /// Sends a tracking event through a client.
