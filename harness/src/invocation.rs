@@ -228,14 +228,34 @@ impl Invocation {
         ))
     }
 
-    /// The command that writes a scenario's snapshots (`bless`).
+    /// The command that writes a scenario's snapshots (`bless`), which explores with loom.
     pub fn bless(&self, scenario: &str) -> String {
-        self.command(&format!("bless {scenario}"))
+        self.loom_command(&format!("bless {scenario}"))
+    }
+
+    /// A command that needs the harness's loom build: run through the `xtask` package where
+    /// this run is `cargo run ... -p harness --` (`cargo xtask` builds the loom build first),
+    /// else this program with the loom build it was given.
+    pub fn loom_command(&self, args: &str) -> String {
+        let program = if self.program.contains(" -p harness --") {
+            self.program.replacen(" -p harness --", " -p xtask --", 1)
+        } else {
+            match std::env::var_os(crate::exhaustive::LOOM_BINARY_ENV) {
+                Some(binary) => format!(
+                    "{}={} {}",
+                    crate::exhaustive::LOOM_BINARY_ENV,
+                    quote(Path::new(&binary)),
+                    self.program
+                ),
+                None => self.program.clone(),
+            }
+        };
+        format!("{program}{} {args}", self.folder_args)
     }
 
     /// The command that re-runs the exhaustive exploration of `scenario` (of one target, and
-    /// printing one execution's trace when `execution` is given). The normal build runs it
-    /// whichever checker explores the scenario: it starts the loom build itself.
+    /// printing one execution's trace when `execution` is given), with the loom build
+    /// ([`Invocation::loom_command`]) whichever checker explores the scenario.
     pub fn exhaustive(
         &self,
         scenario: &str,
@@ -250,7 +270,7 @@ impl Invocation {
             args.push_str(&format!(" --execution {execution}"));
         }
         args.push_str(&self.exhaustive_overrides);
-        self.command(&args)
+        self.loom_command(&args)
     }
 }
 
@@ -323,12 +343,12 @@ mod tests {
         });
         assert_eq!(
             elsewhere.exhaustive("x", Some(TargetKind::Audited), Some(3)),
-            "cargo run --release -p harness -- --scenarios '/tmp/my scenarios' --snapshots /tmp/snaps run --scheduler exhaustive x --target audited --execution 3"
+            "cargo run --release -p xtask -- --scenarios '/tmp/my scenarios' --snapshots /tmp/snaps run --scheduler exhaustive x --target audited --execution 3"
         );
         let overridden = plain.with_exhaustive_overrides(" --explorer shuttle-dfs");
         assert_eq!(
             overridden.exhaustive("x", Some(TargetKind::Sdk), Some(2)),
-            "cargo run --release -p harness -- run --scheduler exhaustive x --target sdk --execution 2 --explorer shuttle-dfs",
+            "cargo run --release -p xtask -- run --scheduler exhaustive x --target sdk --execution 2 --explorer shuttle-dfs",
             "a re-run repeats the overrides of the run that printed it"
         );
         let beside = plain.with_folders(Folders::beside(PathBuf::from("/tmp/mine")));

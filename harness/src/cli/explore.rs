@@ -14,7 +14,7 @@ use harness::scenario::{ExplorerKind, PerTarget, Scenario};
 use harness::suite::{self, ExhaustiveReport, Failure};
 use harness::target::TargetKind;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -279,13 +279,6 @@ fn run_loom_build(
     let mut names: Vec<String> = work.iter().map(|(s, _)| s.name.clone()).collect();
     names.dedup();
     let structured = junit || super::json();
-    // The loom build compiles the harness's own sources: those of the workspace it was built in.
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut command = loom_command(invocation, &names, explore, &workspace);
-    say!(
-        "loom explorations run in the loom build ({}):",
-        quote(&workspace.join("target/loom"))
-    );
     // A failure to run the loom build is said at once, and fails the results.
     let failed = |message: String| {
         eprintln!("error: {message}");
@@ -294,9 +287,26 @@ fn run_loom_build(
         failed.errors.push(message);
         failed
     };
+    // The harness never builds itself: `cargo xtask` builds the loom build and names it here.
+    let Some(binary) = std::env::var_os(exhaustive::LOOM_BINARY_ENV).map(PathBuf::from) else {
+        return failed(format!(
+            "the loom explorations ({}) need the harness's loom build: run this command as `{}`, which builds it first, or set {} to a harness built with RUSTFLAGS=\"--cfg harness_loom\"",
+            names.join(", "),
+            invocation.loom_command(
+                &shlex::try_join(loom_args(&names, explore).iter().map(String::as_str))
+                    .unwrap_or_default()
+            ),
+            exhaustive::LOOM_BINARY_ENV
+        ));
+    };
+    let mut command = loom_command(invocation, &binary, &names, explore);
+    say!(
+        "loom explorations run in the loom build ({}):",
+        quote(&binary)
+    );
     // The oracle's references, which only this build can compute, go to the loom build in a
     // file of its target directory.
-    let references = hand_references(work, &workspace.join("target/loom"));
+    let references = hand_references(work, binary.parent().unwrap_or(Path::new(".")));
     match &references {
         Ok(path) => {
             command.env(exhaustive::REFERENCES_ENV, path);
@@ -315,32 +325,17 @@ fn run_loom_build(
 }
 
 /// The `cargo run` of the loom build for the scenarios `names`, with this run's folders, program
-/// name and overrides.
+/// The loom build's command for the scenarios `names`, with this run's folders, program name
+/// (so that it prints this run's commands) and overrides.
 fn loom_command(
     invocation: &Invocation,
+    binary: &Path,
     names: &[String],
     explore: &Explore,
-    workspace: &Path,
 ) -> std::process::Command {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let rustflags = match std::env::var("RUSTFLAGS") {
-        Ok(flags) if !flags.trim().is_empty() => format!("{flags} --cfg harness_loom"),
-        _ => "--cfg harness_loom".to_owned(),
-    };
     let folders = &invocation.folders;
-    let mut command = std::process::Command::new(cargo);
+    let mut command = std::process::Command::new(binary);
     command
-        .env("RUSTFLAGS", rustflags)
-        .arg("run")
-        .arg("--release")
-        .arg("--quiet")
-        .arg("-p")
-        .arg("harness")
-        .arg("--manifest-path")
-        .arg(workspace.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(workspace.join("target/loom"))
-        .arg("--")
         .arg("--scenarios")
         .arg(&folders.scenarios)
         .arg("--snapshots")
@@ -348,24 +343,34 @@ fn loom_command(
         .arg("--invoked-as")
         .arg(invocation.command("").trim_end())
         .args(folders.read_pending.then_some("--read-pending"))
-        .args(["run", "--scheduler", "exhaustive"])
-        .args(names);
+        .args(loom_args(names, explore));
+    command
+}
+
+/// The `run --scheduler exhaustive` arguments of the loom explorations: the scenarios and the
+/// overrides of this run.
+fn loom_args(names: &[String], explore: &Explore) -> Vec<String> {
+    let mut args: Vec<String> = ["run", "--scheduler", "exhaustive"]
+        .iter()
+        .map(|arg| (*arg).to_owned())
+        .collect();
+    args.extend(names.iter().cloned());
     if let [target] = explore.targets.as_slice() {
-        command.args(["--target", target.as_str()]);
+        args.extend(["--target".to_owned(), target.as_str().to_owned()]);
     }
     if let Some(execution) = explore.execution {
-        command.args(["--execution", &execution.to_string()]);
+        args.extend(["--execution".to_owned(), execution.to_string()]);
     }
     if let Some(bound) = explore.preemption_bound {
-        command.args(["--preemption-bound", &bound.to_string()]);
+        args.extend(["--preemption-bound".to_owned(), bound.to_string()]);
     }
     if let Some(explorer) = explore.explorer {
-        command.args(["--explorer", explorer.as_str()]);
+        args.extend(["--explorer".to_owned(), explorer.as_str().to_owned()]);
     }
     if let Some(width) = explore.width {
-        command.args(["--width", &width.to_string()]);
+        args.extend(["--width".to_owned(), width.to_string()]);
     }
-    command
+    args
 }
 
 /// Computes the oracle's reference of each exploration in `work` and writes them, as JSON, to a
