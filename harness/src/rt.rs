@@ -7,13 +7,6 @@
 #[cfg(not(harness_loom))]
 mod imp {
     pub use shuttle::sync::{Condvar, Mutex, MutexGuard};
-
-    /// Locks a checker mutex of the audited model (a Python lock), ignoring poisoning.
-    pub fn hold<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-        mutex
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
     pub use shuttle::thread::{yield_now, Builder, JoinHandle};
 
     /// A point where the scheduler may switch tasks though no shared state is touched: a test
@@ -36,13 +29,6 @@ mod imp {
 #[cfg(harness_loom)]
 mod imp {
     pub use loom::sync::{Condvar, Mutex, MutexGuard};
-
-    /// Locks a checker mutex of the audited model (a Python lock), ignoring poisoning.
-    pub fn hold<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-        mutex
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
     pub use loom::thread::{yield_now, Builder, JoinHandle};
 
     /// Nothing under loom. A switch where no shared state is touched gives no outcome that a
@@ -69,6 +55,13 @@ mod imp {
 }
 
 pub use imp::*;
+
+/// Locks a checker mutex of the audited model (a Python lock), ignoring poisoning.
+pub fn hold<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// Which checker this build of the harness runs on.
 pub const CHECKER: &str = if cfg!(harness_loom) {
