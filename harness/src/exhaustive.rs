@@ -25,12 +25,12 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// The most threads loom models in one execution, the main thread included.
 /// The variable naming the harness's loom build (the harness built with `--cfg harness_loom`),
 /// which the normal build runs for loom's explorations; `cargo xtask` builds it and sets it.
 pub const LOOM_BINARY_ENV: &str = "HARNESS_LOOM_BINARY";
 
-pub const LOOM_MAX_THREADS: usize = 5;
+/// The most threads loom models in one execution, the main thread included.
+pub use crate::rt::LOOM_MAX_THREADS;
 
 /// The bound on executions one shuttle DFS exploration may take before it is reported as cut.
 #[cfg(not(harness_loom))]

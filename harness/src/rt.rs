@@ -78,3 +78,49 @@ pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// The most threads loom models in one execution, the main one included.
+pub const LOOM_MAX_THREADS: usize = 5;
+
+/// A limit at which the harness itself stops an execution, raised as a panic payload of this
+/// type (so that it is told apart by type, never by a message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// The execution ran past the scenario's step bound (under loom; shuttle stops it itself).
+    StepBound,
+    /// The execution would spawn more threads than loom models.
+    ThreadLimit,
+}
+
+/// The payload with which a panic of the harness's own code outside an operation (a scenario
+/// thread's body, the main task's) is re-raised, so that `runner::Stop::of` tells it by its type.
+#[derive(Debug)]
+pub struct HarnessPanic(pub String);
+
+/// Runs `body` (a task's whole body); a panic leaves it as a typed payload: the harness's own
+/// stops keep theirs, anything else becomes a [`HarnessPanic`].
+pub fn typed_panics<R>(body: impl FnOnce() -> R) -> R {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(value) => value,
+        Err(payload) if is_stop(payload.as_ref()) => std::panic::resume_unwind(payload),
+        Err(payload) => {
+            std::panic::resume_unwind(Box::new(HarnessPanic(panic_text(payload.as_ref()))))
+        }
+    }
+}
+
+/// Whether a panic payload is one that stops the execution rather than an error of the code
+/// that raised it.
+pub fn is_stop(payload: &(dyn std::any::Any + Send)) -> bool {
+    payload.is::<Limit>()
+        || payload.is::<HarnessPanic>()
+        || payload.is::<openfeature_sdk_shuttle::observe::BackgroundPanic>()
+}
+
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".to_owned())
+}

@@ -17,14 +17,14 @@ use crate::world::{FinalState, Log, OpRecord, World};
 
 mod stop;
 
+pub(crate) use crate::rt::{is_stop, panic_text, typed_panics};
 use openfeature_sdk_shuttle::observe;
 use shuttle::scheduler::{RandomScheduler, Scheduler};
 use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, Once};
-pub(crate) use stop::{is_stop, panic_text, typed_panics};
-pub use stop::{HarnessPanic, Stop};
+pub use stop::Stop;
 
 /// How one execution is scheduled.
 #[derive(Clone, Copy, Debug)]

@@ -82,15 +82,15 @@ impl World {
     }
 
     /// Counts a thread about to start. Under loom, one beyond the number of threads loom can
-    /// model stops the execution with [`crate::runner::Stop::ThreadLimit`] before loom's own
+    /// model stops the execution with [`crate::rt::Limit::ThreadLimit`] before loom's own
     /// limit is reached (a typed stop, not loom's assertion).
     pub fn thread_starting(&self) {
         let threads = self
             .threads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             + 1;
-        if cfg!(harness_loom) && threads > crate::exhaustive::LOOM_MAX_THREADS {
-            std::panic::panic_any(crate::runner::Stop::ThreadLimit);
+        if cfg!(harness_loom) && threads > crate::rt::LOOM_MAX_THREADS {
+            std::panic::panic_any(crate::rt::Limit::ThreadLimit);
         }
     }
 
@@ -132,7 +132,7 @@ impl World {
     }
 
     /// Records one step of the current task. Under loom, a step past the scenario's step bound
-    /// stops the execution with [`crate::runner::Stop::StepBound`] (shuttle stops it itself).
+    /// stops the execution with [`crate::rt::Limit::StepBound`] (shuttle stops it itself).
     pub fn trace(&self, text: impl Into<String>) {
         let actor = self.current_actor();
         let text = text.into();
@@ -141,7 +141,7 @@ impl World {
             log.trace.len()
         });
         if cfg!(harness_loom) && steps > self.scenario.schedule.max_steps {
-            std::panic::panic_any(crate::runner::Stop::StepBound);
+            std::panic::panic_any(crate::rt::Limit::StepBound);
         }
     }
 
@@ -290,7 +290,7 @@ impl World {
         let handle = crate::rt::Builder::new()
             .name(name.clone())
             .spawn(move || {
-                crate::runner::typed_panics(|| {
+                crate::rt::typed_panics(|| {
                     world.name_current(&name);
                     work();
                 })
