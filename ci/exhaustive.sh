@@ -9,4 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUSTFLAGS="${RUSTFLAGS:-} --cfg harness_loom" cargo build --release --locked -p harness \
     --bin harness --target-dir target/loom
-exec target/loom/release/harness run --scheduler exhaustive "$@"
+# Printed commands name the normal harness (the loom build cannot run `bless` or `replay`).
+exec target/loom/release/harness --invoked-as "cargo run --release -p harness --" \
+    run --scheduler exhaustive "$@"

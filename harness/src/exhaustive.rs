@@ -166,6 +166,7 @@ impl Sink {
 
     /// One execution, inside the checker.
     fn execute(&self, scenario: &Arc<Scenario>, kind: TargetKind) {
+        self.conclude_cut(scenario);
         let world = World::new(Arc::clone(scenario), false);
         *lock(&self.world) = Some(Arc::clone(&world));
         lock(&self.exploration).executions += 1;
@@ -178,10 +179,24 @@ impl Sink {
         *lock(&self.world) = None;
     }
 
+    /// Records the previous execution when shuttle cut it at the step bound: its world is still
+    /// here, because the code after its body never ran (it has no final state, and so concludes
+    /// as `step-bound`).
+    fn conclude_cut(&self, scenario: &Scenario) {
+        let cut = lock(&self.world).take();
+        if let Some(world) = cut {
+            let execution = runner::conclude(scenario, world.take_log(), None, None);
+            lock(&self.exploration).record(scenario, execution, None, self.capture);
+        }
+    }
+
     /// The exploration, after the checker returned (`failure`: the panic that stopped it).
     fn finish(&self, scenario: &Scenario, failure: Option<Stop>) -> Exploration {
         runner::forget_observers();
         openfeature_sdk_shuttle::observe::forget_background();
+        if failure.is_none() {
+            self.conclude_cut(scenario);
+        }
         let mut exploration = std::mem::take(&mut *lock(&self.exploration));
         if let Some(failure) = failure {
             let log = lock(&self.world)
@@ -219,8 +234,9 @@ fn explore_loom(
         let mut builder = loom::model::Builder::new();
         builder.max_threads = LOOM_MAX_THREADS;
         // The step bound is the harness's own under loom (`World::trace` stops the execution
-        // with a typed `Stop::StepBound`); loom's branch bound is only a backstop far above it.
-        builder.max_branches = scenario.schedule.max_steps.saturating_mul(16);
+        // with a typed `rt::Limit::StepBound`); loom's branch bound is a backstop above it (loom
+        // allocates its branch stores up front, so not far above).
+        builder.max_branches = scenario.schedule.max_steps.saturating_mul(2);
         builder.preemption_bound = Some(scenario.schedule.preemption_bound.of(kind));
         builder.max_permutations = None;
         builder.max_duration = None;

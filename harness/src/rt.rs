@@ -92,29 +92,32 @@ pub enum Limit {
     ThreadLimit,
 }
 
-/// The payload with which a panic of the harness's own code outside an operation (a scenario
-/// thread's body, the main task's) is re-raised, so that `runner::Stop::of` tells it by its type.
-#[derive(Debug)]
-pub struct HarnessPanic(pub String);
-
-/// Runs `body` (a task's whole body); a panic leaves it as a typed payload: the harness's own
-/// stops keep theirs, anything else becomes a [`HarnessPanic`].
-pub fn typed_panics<R>(body: impl FnOnce() -> R) -> R {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
-        Ok(value) => value,
-        Err(payload) if is_stop(payload.as_ref()) => std::panic::resume_unwind(payload),
-        Err(payload) => {
-            std::panic::resume_unwind(Box::new(HarnessPanic(panic_text(payload.as_ref()))))
-        }
-    }
-}
-
-/// Whether a panic payload is one that stops the execution rather than an error of the code
-/// that raised it.
+/// Whether a panic payload is one that stops the execution (a [`Limit`]) rather than an error
+/// of the code that raised it.
 pub fn is_stop(payload: &(dyn std::any::Any + Send)) -> bool {
     payload.is::<Limit>()
-        || payload.is::<HarnessPanic>()
-        || payload.is::<openfeature_sdk_shuttle::observe::BackgroundPanic>()
+}
+
+std::thread_local! {
+    /// Whether the latest panic on this OS thread (every model thread runs on it) was raised in
+    /// a checker's own source.
+    static CHECKER_PANIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Records where a panic was raised (the harness's panic hook calls this for every panic): in a
+/// checker's own source, as shuttle's and loom's reports of a deadlock are, or anywhere else
+/// (the harness, the SDK, user code). Told by the panic's location, never by its message.
+pub fn note_panic(location: Option<&std::panic::Location<'_>>) {
+    let in_checker = location.is_some_and(|location| {
+        let file = location.file();
+        file.contains("/shuttle") || file.contains("/loom-")
+    });
+    CHECKER_PANIC.with(|flag| flag.set(in_checker));
+}
+
+/// Whether the latest panic on this thread was raised in a checker's own source.
+pub fn last_panic_in_checker() -> bool {
+    CHECKER_PANIC.with(std::cell::Cell::get)
 }
 
 pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {

@@ -17,6 +17,12 @@ pub(crate) fn call<T>(
 ) -> Result<T, EvaluationError> {
     sync::step(what);
     catch_unwind(AssertUnwindSafe(user_code)).map_err(|payload| {
+        // In the checker builds, a payload that is not a message is not user code failing but
+        // the model harness stopping the execution (a typed stop): it goes on unwinding.
+        #[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
+        if !payload.is::<&str>() && !payload.is::<String>() {
+            std::panic::resume_unwind(payload);
+        }
         let detail = payload
             .downcast_ref::<&str>()
             .map(|text| (*text).to_owned())

@@ -129,16 +129,6 @@ macro_rules! checker_facade {
             }
             pub fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
                 super::observe::spawning();
-                // A panic of the SDK's own background code (never of user code: that is
-                // contained) is re-raised with a payload of its own type, so that a harness
-                // tells it from the checker's own stops without reading messages.
-                let work = move || {
-                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
-                    if let Err(payload) = ran {
-                        let text = super::observe::panic_text(payload.as_ref());
-                        std::panic::resume_unwind(Box::new(super::observe::BackgroundPanic(text)));
-                    }
-                };
                 // A checker thread never fails to spawn (loom's `Builder::spawn` always returns
                 // `Ok`). Under shuttle, dropping the handle detaches the thread, and shuttle still
                 // runs it to completion before the execution ends; under both, the handle is kept
@@ -220,20 +210,6 @@ pub mod observe {
 
     std::thread_local! {
         static SPAWN_HOOK: RefCell<Option<SpawnHook>> = const { RefCell::new(None) };
-    }
-
-    /// The payload with which a panic of an SDK background thread is re-raised: a harness tells
-    /// it from a checker's own report by its type.
-    #[derive(Debug)]
-    pub struct BackgroundPanic(pub String);
-
-    /// A panic payload's message, for [`BackgroundPanic`].
-    pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-        payload
-            .downcast_ref::<&str>()
-            .map(|text| (*text).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "non-string panic".to_owned())
     }
 
     /// Installs `hook`, called just before the SDK spawns each background thread (a harness

@@ -16,22 +16,18 @@ use std::process::{Command, ExitCode};
 const LOOM_BINARY_ENV: &str = "HARNESS_LOOM_BINARY";
 
 fn main() -> ExitCode {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let locked = args.first().is_some_and(|arg| arg == "--locked");
     if locked {
         args.remove(0);
     }
-    if args.is_empty() || args[0] == "--help" || args[0] == "-h" {
+    if args.is_empty() {
         eprintln!(
             "usage: cargo xtask [--locked] HARNESS-ARGS...\n\
              runs `harness HARNESS-ARGS` (e.g. `run --scheduler exhaustive`, `bless NAME`), building\n\
              the harness's loom build first when the command needs it"
         );
-        return if args.is_empty() {
-            ExitCode::from(2)
-        } else {
-            ExitCode::SUCCESS
-        };
+        return ExitCode::from(2);
     }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -64,7 +60,7 @@ fn main() -> ExitCode {
 
 /// Whether the harness command explores with loom: the exhaustive pass, or `bless` (which
 /// runs it).
-fn needs_loom(args: &[String]) -> bool {
+fn needs_loom(args: &[OsString]) -> bool {
     args.iter()
         .any(|arg| arg == "bless" || arg == "--scheduler=exhaustive")
         || args

@@ -1,8 +1,8 @@
 //! `harness run --scheduler exhaustive`: the exhaustive pass as a command. Each scenario is
-//! explored by its own explorer: loom in the loom build of this same command (which the normal
-//! build runs as a child process, `ci/exhaustive.sh`), shuttle's DFS in the normal build. Each
-//! build checks the expectations of the scenarios it explores and compares their outcome sets
-//! with the committed exhaustive snapshots.
+//! explored by its own explorer: loom in the loom build of the harness (which the normal build
+//! runs as a child process, from `HARNESS_LOOM_BINARY`, set by `cargo xtask`), shuttle's DFS in
+//! the normal build. Each build checks the expectations of the scenarios it explores and
+//! compares their outcome sets with the committed exhaustive snapshots.
 
 use super::Outcome;
 use harness::exhaustive::{self, Capture};
@@ -265,9 +265,8 @@ fn print_table(reports: &[ExhaustiveReport]) {
     say!();
 }
 
-/// Runs the loom explorations in the loom build of this command, in its own target directory,
-/// exactly as `ci/exhaustive.sh` does, with this run's folders and program (its printed commands
-/// are this run's).
+/// Runs the loom explorations in the loom build named by `HARNESS_LOOM_BINARY`, with this
+/// run's folders and program (its printed commands are this run's).
 /// With `junit` (or in JSON mode), the loom build reports JSON on its stdout, which is read
 /// here; otherwise it prints its own report.
 fn run_loom_build(
@@ -289,13 +288,18 @@ fn run_loom_build(
     };
     // The harness never builds itself: `cargo xtask` builds the loom build and names it here.
     let Some(binary) = std::env::var_os(exhaustive::LOOM_BINARY_ENV).map(PathBuf::from) else {
+        let command = invocation.loom_command(
+            &shlex::try_join(loom_args(&names, explore).iter().map(String::as_str))
+                .unwrap_or_default(),
+        );
+        let run_as = if command.contains(" -p xtask --") {
+            format!("run them with `{command}`, which builds it first, or ")
+        } else {
+            String::new()
+        };
         return failed(format!(
-            "the loom explorations ({}) need the harness's loom build: run this command as `{}`, which builds it first, or set {} to a harness built with RUSTFLAGS=\"--cfg harness_loom\"",
+            "the loom explorations ({}) need the harness's loom build: {run_as}set {} to a harness built with RUSTFLAGS=\"--cfg harness_loom\" (as `cargo xtask` does)",
             names.join(", "),
-            invocation.loom_command(
-                &shlex::try_join(loom_args(&names, explore).iter().map(String::as_str))
-                    .unwrap_or_default()
-            ),
             exhaustive::LOOM_BINARY_ENV
         ));
     };
@@ -305,8 +309,8 @@ fn run_loom_build(
         quote(&binary)
     );
     // The oracle's references, which only this build can compute, go to the loom build in a
-    // file of its target directory.
-    let references = hand_references(work, binary.parent().unwrap_or(Path::new(".")));
+    // temporary file named for this process.
+    let references = hand_references(work, &std::env::temp_dir());
     match &references {
         Ok(path) => {
             command.env(exhaustive::REFERENCES_ENV, path);
@@ -324,7 +328,6 @@ fn run_loom_build(
     results
 }
 
-/// The `cargo run` of the loom build for the scenarios `names`, with this run's folders, program
 /// The loom build's command for the scenarios `names`, with this run's folders, program name
 /// (so that it prints this run's commands) and overrides.
 fn loom_command(
@@ -340,6 +343,8 @@ fn loom_command(
         .arg(&folders.scenarios)
         .arg("--snapshots")
         .arg(&folders.snapshots)
+        // The child is the loom build: it must not find a loom build to start in turn.
+        .env_remove(exhaustive::LOOM_BINARY_ENV)
         .arg("--invoked-as")
         .arg(invocation.command("").trim_end())
         .args(folders.read_pending.then_some("--read-pending"))
@@ -407,7 +412,7 @@ fn run_command(
                 passed: status.success(),
                 ..Results::new("exhaustive")
             },
-            Err(error) => failed(format!("cannot run cargo for the loom build: {error}")),
+            Err(error) => failed(format!("cannot run the loom build: {error}")),
         };
     }
     command
@@ -426,6 +431,6 @@ fn run_command(
                 output.status
             )),
         },
-        Err(error) => failed(format!("cannot run cargo for the loom build: {error}")),
+        Err(error) => failed(format!("cannot run the loom build: {error}")),
     }
 }

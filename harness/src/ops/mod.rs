@@ -6,7 +6,7 @@
 //! without one is never generated). From the entries, `vocabulary!` (in `define.rs`) derives
 //! the `Op` type, the `Apply` trait that every target implements with one method per
 //! operation, and the lists (`harness ops`, the generator's choice). Adding an operation is one
-//! entry here plus one method in each target (`target/sdk.rs`, `audited/mod.rs`).
+//! entry here plus one method in each target (`target/sdk/apply.rs`, `audited/mod.rs`).
 
 #[macro_use]
 mod define;

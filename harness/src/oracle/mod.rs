@@ -104,11 +104,6 @@ pub fn reference_bounded(scenario: &Arc<Scenario>, kind: TargetKind, bound: usiz
                 let mut reference = lock(&collected_in);
                 reference.explored += 1;
                 let finished = lock(&state).take();
-                // No final state: the execution was cut at the step bound, and the reference
-                // cannot be complete.
-                if finished.is_none() {
-                    reference.blocked += 1;
-                }
                 if let Some(state) = finished {
                     let outcome = properties::outcome(&scenario_in, &log, &state);
                     reference.outcomes.insert(outcome.clone());
@@ -124,7 +119,12 @@ pub fn reference_bounded(scenario: &Arc<Scenario>, kind: TargetKind, bound: usiz
     observe::forget_background();
     let mut reference = lock(&collected).clone();
     match run {
-        Ok(executions) => reference.complete = executions < bound && reference.blocked == 0,
+        Ok(executions) => {
+            // Shuttle cuts an execution past the step bound without a panic, and the code after
+            // its body never runs: it is an execution the DFS ran and the sink never saw.
+            reference.blocked += executions.saturating_sub(reference.explored);
+            reference.complete = executions < bound && reference.blocked == 0;
+        }
         Err(_) => {
             // A sequential execution that deadlocks or exceeds the step bound stops the DFS; the
             // reference is then incomplete and the oracle does not judge this scenario.

@@ -17,7 +17,7 @@ use crate::world::{FinalState, Log, OpRecord, World};
 
 mod stop;
 
-pub(crate) use crate::rt::{is_stop, panic_text, typed_panics};
+pub(crate) use crate::rt::{is_stop, panic_text};
 use openfeature_sdk_shuttle::observe;
 use shuttle::scheduler::{RandomScheduler, Scheduler};
 use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
@@ -109,6 +109,7 @@ pub(crate) fn quiet_panics() {
         });
         let default_hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            crate::rt::note_panic(info.location());
             if !IN_EXECUTION.with(std::cell::Cell::get) {
                 default_hook(info);
             }
@@ -188,19 +189,8 @@ fn run_op(
     }
 }
 
-/// The body of one execution: setup, the threads, background work, the after phase. A panic
-/// outside every operation leaves it as a typed payload (see [`Stop`]).
+/// The body of one execution: setup, the threads, background work, the after phase.
 pub(crate) fn body(
-    scenario: &Arc<Scenario>,
-    kind: TargetKind,
-    world: &Arc<World>,
-    state: &Mutex<Option<FinalState>>,
-) {
-    typed_panics(|| phases(scenario, kind, world, state));
-}
-
-/// The phases of one execution, in order.
-fn phases(
     scenario: &Arc<Scenario>,
     kind: TargetKind,
     world: &Arc<World>,
@@ -222,19 +212,17 @@ fn phases(
         let spawned = crate::rt::Builder::new()
             .name(thread.name.clone())
             .spawn(move || {
-                typed_panics(|| {
-                    world.name_current(&thread.name);
-                    for (index, op) in thread.ops.iter().enumerate() {
-                        run_op(
-                            &world,
-                            target.as_ref(),
-                            format!("{}.{index}", thread.name),
-                            (1, thread_index, index),
-                            op,
-                            index + 1 == thread.ops.len(),
-                        );
-                    }
-                })
+                world.name_current(&thread.name);
+                for (index, op) in thread.ops.iter().enumerate() {
+                    run_op(
+                        &world,
+                        target.as_ref(),
+                        format!("{}.{index}", thread.name),
+                        (1, thread_index, index),
+                        op,
+                        index + 1 == thread.ops.len(),
+                    );
+                }
             });
         handles.push(spawned.expect("a checker's threads always spawn"));
     }

@@ -290,10 +290,8 @@ impl World {
         let handle = crate::rt::Builder::new()
             .name(name.clone())
             .spawn(move || {
-                crate::rt::typed_panics(|| {
-                    world.name_current(&name);
-                    work();
-                })
+                world.name_current(&name);
+                work();
             })
             .expect("a checker's threads always spawn");
         lock(&self.background).push(handle);
