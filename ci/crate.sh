@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 RUSTDOCFLAGS="-D warnings" cargo doc --locked -p openfeature-sdk --no-deps --all-features
 
-for example in basic domains_and_events hooks async_tokio open_feature_provider; do
+for path in sdk/examples/*.rs; do
+    example="$(basename "$path" .rs)"
     echo "--> example $example"
     cargo run --locked -q -p openfeature-sdk --all-features --example "$example"
 done

@@ -60,14 +60,7 @@ fn main() {
                 .collect();
             let run = started.elapsed();
             let judged = |reference: &Reference| {
-                let mut copies: Vec<Execution> = recorded
-                    .iter()
-                    .map(|execution| Execution {
-                        outcome: execution.outcome.clone(),
-                        violations: execution.violations.clone(),
-                        log: execution.log.clone(),
-                    })
-                    .collect();
+                let mut copies: Vec<Execution> = recorded.clone();
                 let started = Instant::now();
                 for execution in &mut copies {
                     oracle::judge(reference, execution);

@@ -8,9 +8,10 @@
 //! sees must be in it. Executions are numbered in the checker's own deterministic order, so
 //! `--execution N` re-runs the exploration and prints execution N's trace.
 //!
-//! Under loom the oracle's sequential outcomes come from the scenario's committed snapshot (the
-//! loom build cannot run shuttle's whole-operation DFS that computes them); `cargo test` keeps
-//! that snapshot equal to a fresh computation.
+//! Under loom the oracle's reference comes from the normal build that starts the loom build (it
+//! cannot run shuttle's whole-operation DFS that computes it), handed over in the file that
+//! `HARNESS_LOOM_REFERENCES` names; run by hand, the loom build falls back to the scenario's
+//! committed snapshot and judges outcome membership only.
 
 use crate::invocation::Folders;
 use crate::oracle::{self, Reference};
@@ -29,8 +30,7 @@ use std::time::{Duration, Instant};
 /// which the normal build runs for loom's explorations; `cargo xtask` builds it and sets it.
 pub const LOOM_BINARY_ENV: &str = "HARNESS_LOOM_BINARY";
 
-/// The most threads loom models in one execution, the main thread included.
-pub use crate::rt::LOOM_MAX_THREADS;
+use crate::rt::LOOM_MAX_THREADS;
 
 /// The bound on executions one shuttle DFS exploration may take before it is reported as cut.
 #[cfg(not(harness_loom))]
@@ -404,6 +404,6 @@ pub fn reference(
             ..Reference::default()
         })
     } else {
-        Some(oracle::reference(scenario, kind))
+        oracle::reference_unless_opted_out(scenario, kind)
     }
 }

@@ -233,11 +233,17 @@ impl Invocation {
         self.loom_command(&format!("bless {scenario}"))
     }
 
+    /// Whether commands that need the loom build go through the `xtask` package: when this run
+    /// is `cargo run ... -p harness --`.
+    pub fn runs_through_xtask(&self) -> bool {
+        self.program.contains(" -p harness --")
+    }
+
     /// A command that needs the harness's loom build: run through the `xtask` package where
     /// this run is `cargo run ... -p harness --` (`cargo xtask` builds the loom build first),
     /// else this program with the loom build it was given.
     pub fn loom_command(&self, args: &str) -> String {
-        let program = if self.program.contains(" -p harness --") {
+        let program = if self.runs_through_xtask() {
             self.program.replacen(" -p harness --", " -p xtask --", 1)
         } else {
             match std::env::var_os(crate::exhaustive::LOOM_BINARY_ENV) {

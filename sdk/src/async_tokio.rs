@@ -34,8 +34,10 @@ impl Api {
         &self,
         provider: Arc<dyn FeatureProvider>,
     ) -> Result<(), EvaluationError> {
-        let api = self.clone();
-        joined(tokio::task::spawn_blocking(move || api.set_provider_and_wait(provider)).await)
+        joined(
+            self.blocking(move |api| api.set_provider_and_wait(provider))
+                .await,
+        )
     }
 
     /// [`Api::set_domain_provider_and_wait`] for async code (see
@@ -45,28 +47,32 @@ impl Api {
         domain: &str,
         provider: Arc<dyn FeatureProvider>,
     ) -> Result<(), EvaluationError> {
-        let api = self.clone();
         let domain = domain.to_owned();
         joined(
-            tokio::task::spawn_blocking(move || {
-                api.set_domain_provider_and_wait(&domain, provider)
-            })
-            .await,
+            self.blocking(move |api| api.set_domain_provider_and_wait(&domain, provider))
+                .await,
         )
     }
 
     /// [`Api::clear_providers`] for async code: unbinds every provider at once and awaits their
     /// `shutdown` on tokio's blocking pool.
     pub async fn clear_providers_async(&self) {
-        let api = self.clone();
-        unwound(tokio::task::spawn_blocking(move || api.clear_providers()).await);
+        unwound(self.blocking(Api::clear_providers).await);
     }
 
     /// [`Api::shutdown`] for async code: resets the instance at once and awaits every provider's
     /// `shutdown` on tokio's blocking pool.
     pub async fn shutdown_async(&self) {
+        unwound(self.blocking(Api::shutdown).await);
+    }
+
+    /// Runs `call` on a handle to this instance on tokio's blocking pool.
+    async fn blocking<R: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Api) -> R + Send + 'static,
+    ) -> Result<R, tokio::task::JoinError> {
         let api = self.clone();
-        unwound(tokio::task::spawn_blocking(move || api.shutdown()).await);
+        tokio::task::spawn_blocking(move || call(&api)).await
     }
 }
 

@@ -155,7 +155,7 @@ impl<P: OfProvider> FeatureProvider for OpenFeatureProvider<P> {
         self.resolve(
             context,
             async |provider, context| provider.resolve_bool_value(flag_key, context).await,
-            |value| value,
+            std::convert::identity,
         )
     }
 
@@ -168,7 +168,7 @@ impl<P: OfProvider> FeatureProvider for OpenFeatureProvider<P> {
         self.resolve(
             context,
             async |provider, context| provider.resolve_int_value(flag_key, context).await,
-            |value| value,
+            std::convert::identity,
         )
     }
 
@@ -181,7 +181,7 @@ impl<P: OfProvider> FeatureProvider for OpenFeatureProvider<P> {
         self.resolve(
             context,
             async |provider, context| provider.resolve_float_value(flag_key, context).await,
-            |value| value,
+            std::convert::identity,
         )
     }
 
@@ -194,7 +194,7 @@ impl<P: OfProvider> FeatureProvider for OpenFeatureProvider<P> {
         self.resolve(
             context,
             async |provider, context| provider.resolve_string_value(flag_key, context).await,
-            |value| value,
+            std::convert::identity,
         )
     }
 

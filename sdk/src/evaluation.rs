@@ -49,23 +49,24 @@ impl Reason {
             Reason::Other(other) => other,
         }
     }
-}
 
-impl Reason {
-    /// The reason a string names: one of the spec's reasons, or [`Reason::Other`].
+    /// The reason a string names: one of the spec's reasons (as [`Reason::as_str`] spells
+    /// them), or [`Reason::Other`].
     pub fn parse(name: &str) -> Self {
-        match name {
-            "STATIC" => Reason::Static,
-            "DEFAULT" => Reason::Default,
-            "TARGETING_MATCH" => Reason::TargetingMatch,
-            "SPLIT" => Reason::Split,
-            "CACHED" => Reason::Cached,
-            "DISABLED" => Reason::Disabled,
-            "UNKNOWN" => Reason::Unknown,
-            "STALE" => Reason::Stale,
-            "ERROR" => Reason::Error,
-            other => Reason::Other(other.to_owned()),
-        }
+        [
+            Reason::Static,
+            Reason::Default,
+            Reason::TargetingMatch,
+            Reason::Split,
+            Reason::Cached,
+            Reason::Disabled,
+            Reason::Unknown,
+            Reason::Stale,
+            Reason::Error,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == name)
+        .unwrap_or_else(|| Reason::Other(name.to_owned()))
     }
 }
 

@@ -179,26 +179,22 @@ impl EventState {
         Some(self.enqueued)
     }
 
-    /// A new handler id, unique within the API instance.
-    pub(crate) fn next_handler_id(&mut self) -> HandlerId {
-        self.next_handler_id += 1;
-        HandlerId(self.next_handler_id)
-    }
-
-    /// Adds a handler under `id` (from [`EventState::next_handler_id`]).
+    /// Adds a handler under a new id, unique within the API instance, and returns the id.
     pub(crate) fn register(
         &mut self,
-        id: HandlerId,
         event: ProviderEvent,
         scope: HandlerScope,
         handler: EventHandler,
-    ) {
+    ) -> HandlerId {
+        self.next_handler_id += 1;
+        let id = HandlerId(self.next_handler_id);
         self.handlers.push(HandlerEntry {
             id,
             event,
             scope,
             handler,
         });
+        id
     }
 
     /// Removes the handler `id` added in `scope`; returns whether it was registered.

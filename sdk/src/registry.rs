@@ -355,35 +355,25 @@ impl Registry {
     /// context or the propagator bumps its version, so that an `update_context` or
     /// `set_transaction_context` racing with it sees the change.
     pub(crate) fn after_reset(&self, keep_configuration: bool) -> Registry {
-        let keep = keep_configuration;
+        let (hooks, context, propagator, bump) = if keep_configuration {
+            (
+                Arc::clone(&self.hooks),
+                Arc::clone(&self.context),
+                Arc::clone(&self.propagator),
+                0,
+            )
+        } else {
+            let fresh = Registry::new();
+            (fresh.hooks, fresh.context, fresh.propagator, 1)
+        };
         Registry {
             default: noop_default(self.next_serial),
             domains: BTreeMap::new(),
-            hooks: if keep {
-                Arc::clone(&self.hooks)
-            } else {
-                Arc::new(Vec::new())
-            },
-            context: if keep {
-                Arc::clone(&self.context)
-            } else {
-                Arc::new(EvaluationContext::default())
-            },
-            context_version: if keep {
-                self.context_version
-            } else {
-                self.context_version + 1
-            },
-            propagator: if keep {
-                Arc::clone(&self.propagator)
-            } else {
-                Arc::new(ThreadLocalPropagator::new())
-            },
-            propagator_version: if keep {
-                self.propagator_version
-            } else {
-                self.propagator_version + 1
-            },
+            hooks,
+            context,
+            context_version: self.context_version + bump,
+            propagator,
+            propagator_version: self.propagator_version + bump,
             // Kept in both cases; the reset then retires the registrations it unbinds onto it.
             pending_shutdown: self.pending_shutdown.clone(),
             next_serial: self.next_serial + 1,

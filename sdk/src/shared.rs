@@ -163,7 +163,6 @@ impl ApiShared {
         let (id, drain) = {
             let registry = self.registry.read();
             let mut events = self.events.lock();
-            let id = events.next_handler_id();
             let ready_now: Vec<Arc<Registration>> = match &scope {
                 HandlerScope::Api => registry.distinct_registrations(),
                 HandlerScope::Client(domain) => {
@@ -180,7 +179,7 @@ impl ApiShared {
                     events.push(details, vec![Arc::clone(&handler)]);
                 }
             }
-            events.register(id, event, scope, handler);
+            let id = events.register(event, scope, handler);
             (id, events.claim_drain())
         };
         if drain {

@@ -39,17 +39,15 @@ where
 struct WaitingProvider {
     init_gate: Mutex<mpsc::Receiver<()>>,
     shutdown_gate: Mutex<mpsc::Receiver<()>>,
-    fail: bool,
 }
 
 impl WaitingProvider {
-    fn new(fail: bool) -> (Arc<Self>, mpsc::Sender<()>, mpsc::Sender<()>) {
+    fn new() -> (Arc<Self>, mpsc::Sender<()>, mpsc::Sender<()>) {
         let (open_init, init_gate) = mpsc::channel();
         let (open_shutdown, shutdown_gate) = mpsc::channel();
         let provider = Arc::new(Self {
             init_gate: Mutex::new(init_gate),
             shutdown_gate: Mutex::new(shutdown_gate),
-            fail,
         });
         (provider, open_init, open_shutdown)
     }
@@ -62,9 +60,6 @@ impl FeatureProvider for WaitingProvider {
 
     fn initialize(&self, _: &EvaluationContext) -> Result<(), EvaluationError> {
         self.init_gate.lock().unwrap().recv().unwrap();
-        if self.fail {
-            return Err(EvaluationError::new(ErrorCode::General, "no backend"));
-        }
         Ok(())
     }
 
@@ -103,7 +98,7 @@ impl FeatureProvider for WaitingProvider {
 #[test]
 fn set_provider_and_wait_async_leaves_a_current_thread_runtime_free() {
     on_current_thread_runtime(|| async {
-        let (provider, open_init, open_shutdown) = WaitingProvider::new(false);
+        let (provider, open_init, open_shutdown) = WaitingProvider::new();
         let api = Api::new();
         // The only sender of the message `initialize` waits for is a task on this runtime.
         let opener = tokio::spawn(async move {
@@ -126,9 +121,7 @@ fn set_provider_and_wait_async_leaves_a_current_thread_runtime_free() {
 #[test]
 fn an_initialization_failure_is_returned_by_the_async_variant() {
     on_current_thread_runtime(|| async {
-        let (provider, open_init, open_shutdown) = WaitingProvider::new(true);
-        open_init.send(()).unwrap();
-        open_shutdown.send(()).unwrap();
+        let provider = CountingProvider::new("failing", Init::Fails);
         let api = Api::new();
         let error = api
             .set_domain_provider_and_wait_async("billing", provider)
@@ -136,7 +129,7 @@ fn an_initialization_failure_is_returned_by_the_async_variant() {
             .expect_err("initialize failed");
         assert_eq!(
             error,
-            EvaluationError::new(ErrorCode::General, "no backend")
+            EvaluationError::new(ErrorCode::General, "init failed")
         );
         api.shutdown_async().await;
     });
@@ -170,7 +163,7 @@ fn each_task_sees_its_own_transaction_context_across_awaits_and_threads() {
         .worker_threads(2)
         .build()
         .unwrap();
-    let (provider, open_init, open_shutdown) = WaitingProvider::new(false);
+    let (provider, open_init, open_shutdown) = WaitingProvider::new();
     open_init.send(()).unwrap();
     open_shutdown.send(()).unwrap();
     let api = Api::new();

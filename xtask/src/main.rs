@@ -31,7 +31,8 @@ fn main() -> ExitCode {
     }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf);
+        .expect("xtask sits in the workspace")
+        .to_path_buf();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut harness = Command::new(&cargo);
     harness
@@ -93,11 +94,11 @@ fn build_loom(cargo: &OsString, workspace: &Path, locked: bool) -> Result<PathBu
         .arg(&target)
         .args(locked.then_some("--locked"))
         .status();
-    match exit_code(built) {
-        code if code == ExitCode::SUCCESS => Ok(target
+    match built {
+        Ok(status) if status.success() => Ok(target
             .join("release")
             .join(format!("harness{}", std::env::consts::EXE_SUFFIX))),
-        code => Err(code),
+        other => Err(exit_code(other)),
     }
 }
 

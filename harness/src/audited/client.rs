@@ -4,7 +4,7 @@
 
 use super::{Propagator, Prov, Py, PyResult, Status};
 use crate::ops::{Answer, Code};
-use crate::target::render_context;
+use crate::target::{render_context, variant_text};
 use std::collections::BTreeMap;
 
 impl Py {
@@ -174,7 +174,7 @@ impl Py {
         };
         self.world.trace(format!("{name}.resolve()"));
         self.world.note_provider_call(name);
-        Answer::Variant(format!("{name} ctx{}", render_context(context)))
+        Answer::Variant(variant_text(name, context))
     }
 
     /// Mirrors client.py OpenFeatureClient.track: reads `self.provider` once and calls its

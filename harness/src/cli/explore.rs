@@ -127,13 +127,10 @@ fn explore_all(
         here.len()
     );
     // A re-run command repeats the overrides, or it would re-run another exploration.
-    let mut overrides = String::new();
-    if let Some(bound) = explore.preemption_bound {
-        overrides.push_str(&format!(" --preemption-bound {bound}"));
-    }
-    if let Some(explorer) = explore.explorer {
-        overrides.push_str(&format!(" --explorer {}", explorer.as_str()));
-    }
+    let overrides: String = override_args(explore)
+        .iter()
+        .map(|arg| format!(" {arg}"))
+        .collect();
     let invocation = &invocation.with_exhaustive_overrides(&overrides);
     let compare = explore.execution.is_none()
         && explore.preemption_bound.is_none()
@@ -292,7 +289,7 @@ fn run_loom_build(
             &shlex::try_join(loom_args(&names, explore).iter().map(String::as_str))
                 .unwrap_or_default(),
         );
-        let run_as = if command.contains(" -p xtask --") {
+        let run_as = if invocation.runs_through_xtask() {
             format!("run them with `{command}`, which builds it first, or ")
         } else {
             String::new()
@@ -352,6 +349,19 @@ fn loom_command(
     command
 }
 
+/// The command line's overrides of every scenario's preemption bound and explorer, which a
+/// re-run repeats.
+fn override_args(explore: &Explore) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(bound) = explore.preemption_bound {
+        args.extend(["--preemption-bound".to_owned(), bound.to_string()]);
+    }
+    if let Some(explorer) = explore.explorer {
+        args.extend(["--explorer".to_owned(), explorer.as_str().to_owned()]);
+    }
+    args
+}
+
 /// The `run --scheduler exhaustive` arguments of the loom explorations: the scenarios and the
 /// overrides of this run.
 fn loom_args(names: &[String], explore: &Explore) -> Vec<String> {
@@ -366,12 +376,7 @@ fn loom_args(names: &[String], explore: &Explore) -> Vec<String> {
     if let Some(execution) = explore.execution {
         args.extend(["--execution".to_owned(), execution.to_string()]);
     }
-    if let Some(bound) = explore.preemption_bound {
-        args.extend(["--preemption-bound".to_owned(), bound.to_string()]);
-    }
-    if let Some(explorer) = explore.explorer {
-        args.extend(["--explorer".to_owned(), explorer.as_str().to_owned()]);
-    }
+    args.extend(override_args(explore));
     if let Some(width) = explore.width {
         args.extend(["--width".to_owned(), width.to_string()]);
     }
@@ -386,12 +391,12 @@ fn hand_references(
 ) -> std::io::Result<std::path::PathBuf> {
     let references: BTreeMap<String, oracle::Reference> = work
         .iter()
-        .filter(|(scenario, _)| scenario.oracle_opt_out.is_none())
-        .map(|(scenario, target)| {
-            (
+        .filter_map(|(scenario, target)| {
+            let reference = oracle::reference_unless_opted_out(scenario, *target)?;
+            Some((
                 exhaustive::snapshot_name(&scenario.name, *target),
-                oracle::reference(scenario, *target),
-            )
+                reference,
+            ))
         })
         .collect();
     std::fs::create_dir_all(dir)?;

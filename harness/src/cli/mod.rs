@@ -306,8 +306,7 @@ pub fn replay(
         scenario.schedule.pct_depth,
         estimated_steps,
     );
-    let reference =
-        (scenario.oracle_opt_out.is_none()).then(|| oracle::reference(&scenario, target));
+    let reference = oracle::reference_unless_opted_out(&scenario, target);
     let mut execution = runner::execute(&scenario, target, schedule);
     if let Some(reference) = &reference {
         oracle::judge(reference, &mut execution);

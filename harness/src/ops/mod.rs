@@ -42,13 +42,16 @@ fn at(client: &ClientName) -> String {
         .unwrap_or_default()
 }
 
-/// A context's fields as `a=1,b=2`.
-fn fields(context: &BTreeMap<String, String>) -> String {
-    context
-        .iter()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect::<Vec<_>>()
-        .join(",")
+/// Renders a context map as `{a=1,b=2}` (keys sorted), as labels, variants and outcomes show it.
+pub fn render_context(context: &BTreeMap<String, String>) -> String {
+    let fields: Vec<String> = context.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+/// The variant a test provider resolves every flag to, in both targets: its name and the
+/// context it was given (`p0 ctx{a=1}`).
+pub fn variant_text(provider: &str, context: &BTreeMap<String, String>) -> String {
+    format!("{provider} ctx{}", render_context(context))
 }
 
 vocabulary! {
@@ -164,7 +167,7 @@ vocabulary! {
     } {
         label: format!(
             "evaluate({flag}{}{}){}",
-            if context.is_empty() { String::new() } else { format!(", {{{}}}", fields(context)) },
+            if context.is_empty() { String::new() } else { format!(", {}", render_context(context)) },
             if hooks.is_empty() { String::new() } else { format!(", hooks={}", hooks.join(",")) },
             at(client)
         ),
@@ -180,7 +183,7 @@ vocabulary! {
 
     /// Replaces the global evaluation context.
     set_context => SetContext { context: BTreeMap<String, String> } {
-        label: format!("set_context({{{}}})", fields(context)),
+        label: format!("set_context({})", render_context(context)),
         check(names): Ok(()),
     }
 
@@ -197,7 +200,7 @@ vocabulary! {
 
     /// Sets the transaction context of the calling thread.
     set_transaction_context => SetTransactionContext { context: BTreeMap<String, String> } {
-        label: format!("set_transaction_context({{{}}})", fields(context)),
+        label: format!("set_transaction_context({})", render_context(context)),
         check(names): Ok(()),
         generate(1): Just(Op::SetTransactionContext {
             context: BTreeMap::from([("tx".to_owned(), "1".to_owned())]),

@@ -77,6 +77,14 @@ impl Reference {
 /// The bound on sequential executions explored for the reference.
 const REFERENCE_BOUND: usize = 200_000;
 
+/// The reference of `scenario` on `kind`, or none when the scenario opts out of the oracle.
+pub fn reference_unless_opted_out(scenario: &Arc<Scenario>, kind: TargetKind) -> Option<Reference> {
+    scenario
+        .oracle_opt_out
+        .is_none()
+        .then(|| reference(scenario, kind))
+}
+
 pub fn reference(scenario: &Arc<Scenario>, kind: TargetKind) -> Reference {
     reference_bounded(scenario, kind, REFERENCE_BOUND)
 }

@@ -1,5 +1,5 @@
-//! Runs scenarios: one execution under a chosen schedule, batches of executions under the
-//! randomized schedulers, and the oracle's reference set of sequential outcomes.
+//! Runs scenarios: one execution under a chosen schedule, and batches of executions under the
+//! randomized schedulers.
 //!
 //! Every execution runs inside its own shuttle `Runner` with a per-execution seed, so the seed
 //! printed with a failure replays exactly that execution. Failures of the checker itself (a
@@ -17,7 +17,7 @@ use crate::world::{FinalState, Log, OpRecord, World};
 
 mod stop;
 
-pub(crate) use crate::rt::{is_stop, panic_text};
+use crate::rt::{is_stop, panic_text};
 use openfeature_sdk_shuttle::observe;
 use shuttle::scheduler::{RandomScheduler, Scheduler};
 use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
@@ -55,7 +55,7 @@ impl Schedule {
 }
 
 /// Everything one execution produced.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Execution {
     pub outcome: Outcome,
     pub violations: Vec<Violation>,

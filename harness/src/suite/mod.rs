@@ -59,11 +59,7 @@ pub fn run_scenario(
 
 /// The oracle's sequential outcomes of `scenario` on `target` (none when it opts out).
 fn reference_of(scenario: &Arc<Scenario>, target: TargetKind) -> Reference {
-    if scenario.oracle_opt_out.is_some() {
-        Reference::default()
-    } else {
-        oracle::reference(scenario, target)
-    }
+    oracle::reference_unless_opted_out(scenario, target).unwrap_or_default()
 }
 
 /// The oracle's part of a scenario's report: per target its sequential outcomes, and no

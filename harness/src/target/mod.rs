@@ -30,8 +30,4 @@ impl TargetKind {
     }
 }
 
-/// Renders a context map as `{a=1,b=2}` (keys sorted).
-pub fn render_context(context: &std::collections::BTreeMap<String, String>) -> String {
-    let fields: Vec<String> = context.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{{{}}}", fields.join(","))
-}
+pub use crate::ops::{render_context, variant_text};

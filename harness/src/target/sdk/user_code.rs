@@ -10,7 +10,7 @@ use super::of::{
 };
 use crate::rt::lock;
 use crate::scenario::{EventName, InitBehaviour, ProviderSpec};
-use crate::target::render_context;
+use crate::target::variant_text;
 use crate::world::World;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -30,11 +30,8 @@ impl TestProvider {
     fn resolved<T>(&self, value: T, context: &EvaluationContext) -> ResolutionResult<T> {
         self.world.trace(format!("{}.resolve()", self.name));
         self.world.note_provider_call(&self.name);
-        Ok(ResolutionDetails::new(value).with_variant(format!(
-            "{} ctx{}",
-            self.name,
-            render_context(&context_map(context))
-        )))
+        Ok(ResolutionDetails::new(value)
+            .with_variant(variant_text(&self.name, &context_map(context))))
     }
 
     pub(super) fn emit(&self, event: EventName) {
