@@ -57,8 +57,10 @@ pub fn scenario() -> impl Strategy<Value = Scenario> {
         setup,
         threads,
         proptest::collection::vec(provider_spec(), 3),
+        // One scenario in four has user code that calls back into the SDK.
+        prop_oneof![3 => Just(false), 1 => Just(true)],
     )
-        .prop_map(|(setup, threads, specs)| {
+        .prop_map(|(setup, threads, specs, reenters)| {
             let providers = PROVIDERS
                 .iter()
                 .map(|p| (*p).to_owned())
@@ -92,6 +94,7 @@ pub fn scenario() -> impl Strategy<Value = Scenario> {
                     })
                     .collect(),
                 after: Vec::new(),
+                reenters,
                 schedule: ScheduleSpec::default(),
                 expect: Expect {
                     sdk: Verdict::default(),
@@ -323,6 +326,8 @@ pub fn to_toml(scenario: &Scenario, found: &Found, expect: &Expect, comment: &st
         clients: BTreeMap<&'a String, &'a ClientSpec>,
         #[serde(skip_serializing_if = "<[Op]>::is_empty")]
         setup: &'a [Op],
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        reenters: bool,
         providers: &'a BTreeMap<String, ProviderSpec>,
         schedule: BTreeMap<&'static str, toml::Value>,
         thread: Vec<BTreeMap<&'static str, &'a [Op]>>,
@@ -355,6 +360,7 @@ pub fn to_toml(scenario: &Scenario, found: &Found, expect: &Expect, comment: &st
             .filter(|(name, _)| name.as_str() != "default")
             .collect(),
         setup: &scenario.setup,
+        reenters: scenario.reenters,
         providers: &scenario.providers,
         schedule: BTreeMap::from([
             ("pct_depth", toml::Value::Integer(found.depth as i64)),

@@ -225,7 +225,9 @@ struct RunArgs {
     /// × scheduler, failures with the commands that replay them).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Stops after the first scenario that fails.
+    /// Stops at the first failure: the first execution that violates a property its scenario
+    /// does not allow ends that scenario's run (no further executions, base seeds, schedulers
+    /// or targets), and no later scenario runs.
     #[arg(long)]
     fail_fast: bool,
     /// With `--scheduler exhaustive`: prints the trace of this execution of the exploration.
@@ -347,6 +349,7 @@ fn run(args: RunArgs, invocation: &Invocation) -> Outcome {
             options.schedulers = schedulers;
             options.iterations = iterations;
             options.seeds = seeds.or(seed.map(|seed| seed..seed + 1));
+            options.stop_at_first_failure = fail_fast;
             let output = cli::run::Output {
                 verbose,
                 junit,

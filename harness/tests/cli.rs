@@ -675,6 +675,54 @@ fn results_are_machine_readable() {
 }
 
 #[test]
+fn fail_fast_stops_at_the_first_failing_execution() {
+    let scenarios = failing_folder();
+    let args = [
+        "--scenarios",
+        ".",
+        "run",
+        "mine",
+        "--target",
+        "audited",
+        "--iterations",
+        "200",
+        "--seeds",
+        "1..4",
+        "--format",
+        "json",
+    ];
+    let cases = |fail_fast: bool| -> Vec<(String, u64)> {
+        let mut command = harness(scenarios.path());
+        command.args(args);
+        if fail_fast {
+            command.arg("--fail-fast");
+        }
+        let (code, stdout, stderr) = run(&mut command);
+        assert_eq!(code, 1, "{stderr}");
+        let results: serde_json::Value = serde_json::from_str(&stdout).expect("JSON results");
+        results["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .map(|case| {
+                let scheduler = case["scheduler"].as_str().unwrap_or_default().to_owned();
+                (scheduler, case["executions"].as_u64().unwrap_or_default())
+            })
+            .collect()
+    };
+    // Without it, every base seed of every scheduler spends its budget.
+    assert_eq!(
+        cases(false),
+        [("random".to_owned(), 600), ("pct".to_owned(), 600)]
+    );
+    // With it, the first execution that violates an unexpected property ends the run.
+    let stopped = cases(true);
+    assert_eq!(stopped.len(), 1, "{stopped:?}");
+    assert_eq!(stopped[0].0, "random");
+    assert!(stopped[0].1 < 200, "{stopped:?}");
+}
+
+#[test]
 fn fail_fast_stops_after_the_first_failing_scenario() {
     let scenarios = failing_folder();
     std::fs::copy(

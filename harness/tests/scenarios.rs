@@ -105,7 +105,7 @@ impl Audited {
                 reference: self.reference.complete.then_some(&self.reference),
                 exhaustive: None,
             },
-            wanted,
+            runner::BatchStop::when_found(wanted),
             || {},
         )
     }

@@ -5,6 +5,7 @@
 use super::{Propagator, Prov, Py, PyResult, Status};
 use crate::ops::{Answer, Code};
 use crate::target::{render_context, variant_text};
+use crate::world::ProviderCall;
 use std::collections::BTreeMap;
 
 impl Py {
@@ -66,6 +67,8 @@ impl Py {
         let mut context = self.stmt("ctx = get_evaluation_context()", |s| {
             s.evaluation_context.clone()
         });
+        // The application's own code between the two calls, the SDK's closure's counterpart.
+        self.reenter("update_context's closure");
         context.insert(key.to_owned(), value.to_owned());
         self.set_evaluation_context(context);
     }
@@ -108,7 +111,7 @@ impl Py {
 
     /// Mirrors transaction_context/__init__.py get_transaction_context: reads the propagator,
     /// then the calling thread's entry in its storage.
-    fn get_transaction_context(&self) -> BTreeMap<String, String> {
+    pub(super) fn get_transaction_context(&self) -> BTreeMap<String, String> {
         let actor = self.world.current_actor();
         let index = self.stmt("_propagator (read)", |s| s.propagator);
         self.stmt("_propagator.get_transaction_context()", |s| {
@@ -145,6 +148,9 @@ impl Py {
         let provider = self.stmt("provider = self.provider", |s| s.get_provider(domain));
         let mut context = self.stmt("get_evaluation_context()", |s| s.evaluation_context.clone());
         context.extend(self.get_transaction_context());
+        context.extend(self.stmt("self.context", |s| {
+            s.client_contexts.get(client).cloned().unwrap_or_default()
+        }));
         context.extend(invocation_context.clone());
         let api_hooks = self.stmt("get_hooks()", |s| s.hooks.clone());
         let client_hooks = self.stmt(&format!("{client}.hooks"), |s| {
@@ -160,6 +166,7 @@ impl Py {
             .chain(&client_hooks)
             .chain(invocation_hooks)
         {
+            self.reenter(&format!("hook {hook}.before"));
             self.world.hook_called(hook);
         }
         self.resolve(&provider, &context)
@@ -172,8 +179,9 @@ impl Py {
         let Prov::Test(name) = provider else {
             return Answer::Default(None);
         };
+        self.reenter(&format!("{name}.resolve"));
         self.world.trace(format!("{name}.resolve()"));
-        self.world.note_provider_call(name);
+        self.world.note_provider_call(name, ProviderCall::Resolve);
         Answer::Variant(variant_text(name, context))
     }
 
@@ -184,8 +192,9 @@ impl Py {
         let domain = self.domain(client);
         let provider = self.stmt("provider = self.provider", |s| s.get_provider(domain));
         if let Prov::Test(name) = &provider {
+            self.reenter(&format!("{name}.track"));
             self.world.trace(format!("{name}.track()"));
-            self.world.note_provider_call(name);
+            self.world.note_provider_call(name, ProviderCall::Track);
         }
     }
 }

@@ -8,27 +8,37 @@ use super::{Prov, Py, PyEvent, PyResult, Status};
 const NOT_IN_LIST: &str = "ValueError: list.remove(x): x not in list";
 
 impl Py {
-    /// Runs one handler (user code), with the provider name and event its details carry. Python
-    /// runs handlers synchronously on the dispatching thread, so a handler is part of the
-    /// operation or emit that dispatched it and takes no turn of its own.
-    fn run_handler(&self, handler: &str, provider: &str, event: PyEvent) {
-        self.world.handler_called(handler, provider, event.label());
+    /// Runs one handler (user code), with the provider name and event its details carry, and
+    /// the number of the test provider's emission that dispatched it (`None` for the SDK's own
+    /// events and immediate runs). Python runs handlers synchronously on the dispatching thread,
+    /// so a handler is part of the operation or emit that dispatched it and takes no turn of
+    /// its own.
+    fn run_handler(&self, handler: &str, provider: &str, event: PyEvent, emission: Option<usize>) {
+        self.reenter(&format!("handler {handler}"));
+        self.world
+            .handler_called(handler, provider, event.label(), emission);
     }
 
     /// Mirrors _event_support.py run_global_handlers.
-    fn run_global_handlers(&self, provider: &str, event: PyEvent) {
+    fn run_global_handlers(&self, provider: &str, event: PyEvent, emission: Option<usize>) {
         let _lock = self.global_lock.acquire(&self.world);
         let label = format!("for h in _global_handlers[{}]", event.label());
         let handlers = self.stmt(&label, |s| {
             s.global_handlers.get(&event).cloned().unwrap_or_default()
         });
         for handler in &handlers {
-            self.run_handler(handler, provider, event);
+            self.run_handler(handler, provider, event, emission);
         }
     }
 
     /// Mirrors _event_support.py run_client_handlers.
-    fn run_client_handlers(&self, client: &str, provider: &str, event: PyEvent) {
+    fn run_client_handlers(
+        &self,
+        client: &str,
+        provider: &str,
+        event: PyEvent,
+        emission: Option<usize>,
+    ) {
         let _lock = self.client_lock.acquire(&self.world);
         let label = format!("for h in _client_handlers[{client}][{}]", event.label());
         let handlers = self.stmt(&label, |s| {
@@ -39,15 +49,20 @@ impl Py {
                 .unwrap_or_default()
         });
         for handler in &handlers {
-            self.run_handler(handler, provider, event);
+            self.run_handler(handler, provider, event, emission);
         }
     }
 
     /// Mirrors _event_support.py run_handlers_for_provider: the global handlers, then under
     /// `_client_lock` the handlers of every client whose `client.provider` is this provider.
     /// Exhibits A12 when it runs between the two halves of `clear`.
-    pub(super) fn run_handlers_for_provider(&self, provider: &Prov, event: PyEvent) {
-        self.run_global_handlers(provider.name(), event);
+    pub(super) fn run_handlers_for_provider(
+        &self,
+        provider: &Prov,
+        event: PyEvent,
+        emission: Option<usize>,
+    ) {
+        self.run_global_handlers(provider.name(), event, emission);
         let _lock = self.client_lock.acquire(&self.world);
         // Iterating the dict under `_client_lock` cannot see a concurrent change: every change
         // takes the same lock, so one statement reads the keys.
@@ -61,7 +76,7 @@ impl Py {
             let domain = self.domain(client);
             let label = format!("if {client}.provider == {}", provider.name());
             if self.stmt(&label, |s| s.get_provider(domain) == *provider) {
-                self.run_client_handlers(client, provider.name(), event);
+                self.run_client_handlers(client, provider.name(), event, emission);
             }
         }
     }
@@ -142,7 +157,7 @@ impl Py {
             let name = self.stmt("client.provider.get_metadata().name", |s| {
                 s.get_provider(domain).name().to_owned()
             });
-            self.run_handler(handler, &name, event);
+            self.run_handler(handler, &name, event, None);
         }
     }
 

@@ -19,15 +19,17 @@
 mod client;
 mod events;
 mod registry;
+mod rlock;
 
 use crate::ops::{Answer, Apply, ClientName, OpResult, Raised};
 use crate::rt::hold;
-use crate::rt::{Condvar, Mutex};
+use crate::rt::Mutex;
 use crate::scenario::{EventName, FlagKind};
 use crate::target::Target;
 use crate::world::{FinalState, World};
+use rlock::RLock;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 /// A Python exception that escapes an SDK call, rendered like `KeyError: 'd1'`.
 type PyResult<T = ()> = Result<T, String>;
@@ -143,6 +145,8 @@ struct PyState {
     evaluation_context: BTreeMap<String, String>,
     /// Each client's `self.hooks`, by client name.
     client_hooks: BTreeMap<String, Vec<String>>,
+    /// Each client's `self.context`, by client name (absent: the empty context).
+    client_contexts: BTreeMap<String, BTreeMap<String, String>>,
     /// Every propagator object installed so far; `propagator` indexes the one installed now.
     propagators: Vec<Propagator>,
     propagator: usize,
@@ -204,57 +208,6 @@ impl PyState {
     }
 }
 
-/// Python's `threading.RLock`: reentrant per checker task.
-struct RLock {
-    name: &'static str,
-    /// The owning task and how many times it holds the lock; no owner when the count is zero.
-    state: Mutex<(Option<usize>, usize)>,
-    /// Notified when the count drops to zero.
-    released: Condvar,
-}
-
-/// Holds an [`RLock`] once; the lock is free when every guard of its owner is dropped.
-struct RLockGuard<'a>(&'a RLock);
-
-impl RLock {
-    fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            state: Mutex::new((None, 0)),
-            released: Condvar::new(),
-        }
-    }
-
-    /// `with lock:` (the entry).
-    fn acquire(&self, world: &World) -> RLockGuard<'_> {
-        let me = crate::rt::current_task();
-        let mut state = hold(&self.state);
-        while state.0.is_some_and(|owner| owner != me) {
-            state = self
-                .released
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        state.0 = Some(me);
-        state.1 += 1;
-        drop(state);
-        world.trace(format!("lock {}", self.name));
-        RLockGuard(self)
-    }
-}
-
-impl Drop for RLockGuard<'_> {
-    fn drop(&mut self) {
-        let mut state = hold(&self.0.state);
-        state.1 -= 1;
-        if state.1 == 0 {
-            state.0 = None;
-            drop(state);
-            self.0.released.notify_all();
-        }
-    }
-}
-
 /// The Python interpreter of one execution: the state behind the GIL and the event-support locks.
 struct Py {
     world: Arc<World>,
@@ -310,6 +263,7 @@ impl AuditedTarget {
                 .keys()
                 .map(|name| (name.clone(), Vec::new()))
                 .collect(),
+            client_contexts: BTreeMap::new(),
             // Python's default propagator is a no-op that forgets what is set. The model starts
             // with a thread-keyed one instead, as the sdk target does, so that setting and reading
             // a transaction context works before any `set_propagator`.
@@ -435,12 +389,35 @@ impl Apply for AuditedTarget {
         ))
     }
 
+    /// The application's `client.context = ctx`: one statement.
+    fn set_client_context(
+        &self,
+        context: &BTreeMap<String, String>,
+        client: &ClientName,
+    ) -> OpResult {
+        let client = client_name(client);
+        let label = format!("{client}.context = {}", crate::ops::render_context(context));
+        self.py.stmt(&label, |s| {
+            s.client_contexts.insert(client.to_owned(), context.clone());
+        });
+        Ok(Answer::Done)
+    }
+
+    /// transaction_context/__init__.py get_transaction_context, as the application calls it.
+    fn get_transaction_context(&self) -> OpResult {
+        let context = self.py.get_transaction_context();
+        Ok(Answer::Context(crate::ops::render_context(&context)))
+    }
+
     /// api.py get_provider_metadata: `provider_registry.get_provider(domain).get_metadata()`,
     /// one unlocked read of the registry; a test provider's metadata is its name.
     fn get_provider_metadata(&self, domain: &Option<String>) -> OpResult {
         let provider = self.py.stmt("provider_registry.get_provider(domain)", |s| {
             s.get_provider(domain.as_deref())
         });
+        if let Prov::Test(name) = &provider {
+            self.py.reenter(&format!("{name}.metadata"));
+        }
         Ok(Answer::Provider(provider.name().to_owned()))
     }
 

@@ -5,6 +5,7 @@
 
 use super::{Prov, Py, PyEvent, PyResult, Status};
 use crate::scenario::{EventName, InitBehaviour, ProviderSpec};
+use crate::world::InitEnd;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -135,8 +136,8 @@ impl Py {
         // The argument reads the global context: one statement. The test providers ignore it.
         self.stmt("get_evaluation_context() for initialize", |_| ());
         match self.user_initialize(provider) {
-            Ok(()) => self.dispatch_event(provider, PyEvent::Ready, false),
-            Err(fatal) => self.dispatch_event(provider, PyEvent::Error, fatal),
+            Ok(()) => self.dispatch_event(provider, PyEvent::Ready, false, None),
+            Err(fatal) => self.dispatch_event(provider, PyEvent::Error, fatal, None),
         }
     }
 
@@ -153,7 +154,7 @@ impl Py {
         if !deleted {
             self.world
                 .trace(format!("py except KeyError: '{}'", provider.name()));
-            self.dispatch_event(provider, PyEvent::Error, true);
+            self.dispatch_event(provider, PyEvent::Error, true, None);
         }
         self.detach(provider)
     }
@@ -169,7 +170,13 @@ impl Py {
     /// Mirrors provider/_registry.py ProviderRegistry.dispatch_event, with its
     /// `_update_provider_status`: READY, STALE and ERROR (FATAL when `fatal`) set the status;
     /// CONFIGURATION_CHANGED leaves it.
-    pub(super) fn dispatch_event(&self, provider: &Prov, event: PyEvent, fatal: bool) {
+    pub(super) fn dispatch_event(
+        &self,
+        provider: &Prov,
+        event: PyEvent,
+        fatal: bool,
+        emission: Option<usize>,
+    ) {
         let label = format!(
             "_update_provider_status({}, {})",
             provider.name(),
@@ -187,7 +194,7 @@ impl Py {
                 s.provider_status.insert(provider.clone(), status);
             }
         });
-        self.run_handlers_for_provider(provider, event);
+        self.run_handlers_for_provider(provider, event, emission);
     }
 
     /// Mirrors provider/__init__.py AbstractProvider.attach: `self._on_emit = on_emit`. The test
@@ -249,7 +256,7 @@ impl Py {
     /// the read of `self._on_emit` makes the read raise `AttributeError`.
     pub(super) fn emit(&self, name: &str, event: EventName) -> PyResult {
         self.world.trace(format!("{name}.emit({})", event.as_str()));
-        self.world.provider(name, |record| record.emits += 1);
+        let emission = self.world.note_emit(name, event);
         let provider = Prov::Test(name.to_owned());
         if self.stmt(&format!("if hasattr({name}, '_on_emit')"), |s| {
             s.on_emit.contains(&provider)
@@ -259,7 +266,7 @@ impl Py {
                 return Err(NO_ON_EMIT.to_owned());
             }
             let (event, fatal) = PyEvent::of(event);
-            self.dispatch_event(&provider, event, fatal);
+            self.dispatch_event(&provider, event, fatal, Some(emission));
         }
         Ok(())
     }
@@ -282,6 +289,7 @@ impl Py {
             return Ok(());
         };
         // Python initializes inline, inside the operation's own atomic step: not a step apart.
+        self.reenter(&format!("{name}.initialize"));
         self.world.trace(format!("{name}.initialize()"));
         self.world.note_init(name);
         let spec = self.spec(name);
@@ -296,10 +304,16 @@ impl Py {
         };
         match raised {
             None => {
-                self.world.provider(name, |record| record.init_ok += 1);
+                self.world.note_init_end(name, InitEnd::Succeeded);
                 Ok(())
             }
             Some((fatal, exception)) => {
+                let end = if fatal {
+                    InitEnd::Fatal
+                } else {
+                    InitEnd::Failed
+                };
+                self.world.note_init_end(name, end);
                 self.world
                     .trace(format!("{name}.initialize() raises {exception}"));
                 Err(fatal)
@@ -310,9 +324,22 @@ impl Py {
     /// The provider's `shutdown` (user code): the test provider counts it; the no-op provider
     /// does nothing and is not a scenario provider, so it is only traced.
     fn user_shutdown(&self, provider: &Prov) {
+        if let Prov::Test(name) = provider {
+            self.reenter(&format!("{name}.shutdown"));
+        }
         self.world.trace(format!("{}.shutdown()", provider.name()));
         if let Prov::Test(name) = provider {
             self.world.note_shutdown(name);
+        }
+    }
+
+    /// The call back into the API that user code makes in a scenario with `reenters = true`
+    /// (a provider method, a hook, a handler), traced as `who` calling it: `api.add_hooks([])`,
+    /// which Python runs as `_hooks = _hooks + []`. Its locks are reentrant `RLock`s.
+    pub(super) fn reenter(&self, who: &str) {
+        if self.world.scenario.reenters {
+            self.world.trace(format!("{who} calls add_hooks([])"));
+            self.api_add_hooks(&[]);
         }
     }
 }

@@ -53,6 +53,9 @@ pub enum Answer {
     /// An evaluation answered a provider's variant (the test providers name themselves and the
     /// context they saw: `p0 ctx{a=1}`).
     Variant(String),
+    /// `get_transaction_context` answered the thread's transaction context (`ctx{a=1}`,
+    /// `ctx{}` for none).
+    Context(String),
 }
 
 impl fmt::Display for Answer {
@@ -66,6 +69,7 @@ impl fmt::Display for Answer {
             Answer::Default(None) => f.write_str("default"),
             Answer::Default(Some(code)) => write!(f, "default {}", code.as_str()),
             Answer::Variant(variant) => f.write_str(variant),
+            Answer::Context(context) => write!(f, "ctx{context}"),
         }
     }
 }

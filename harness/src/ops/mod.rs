@@ -181,6 +181,20 @@ vocabulary! {
         }),
     }
 
+    /// Replaces a client's evaluation context.
+    set_client_context => SetClientContext {
+        context: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client: ClientName,
+    } {
+        label: format!("set_client_context({}){}", render_context(context), at(client)),
+        check(names): names.client(client),
+        generate(1): client().prop_map(|client| Op::SetClientContext {
+            context: BTreeMap::from([("c".to_owned(), "1".to_owned())]),
+            client,
+        }),
+    }
+
     /// Replaces the global evaluation context.
     set_context => SetContext { context: BTreeMap<String, String> } {
         label: format!("set_context({})", render_context(context)),
@@ -230,6 +244,12 @@ vocabulary! {
         domain: Option<String>,
     } {
         label: format!("get_provider_metadata({})", domain.clone().unwrap_or_default()),
+        check(names): Ok(()),
+    }
+
+    /// Reads the calling thread's transaction context through the installed propagator.
+    get_transaction_context => GetTransactionContext {} {
+        label: "get_transaction_context()".to_owned(),
         check(names): Ok(()),
     }
 

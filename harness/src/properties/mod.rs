@@ -103,11 +103,14 @@ properties! {
         BoundButShutDown => bound_but_shut_down,
         StatusLost => status_lost,
         ResolvedAfterShutdown => resolved_after_shutdown,
+        ResolvedBeforeReady => resolved_before_ready,
     }
     whole_log {
         EscapedError => escaped_error,
         LostHook => lost_hook,
         LostHandler => lost_handler,
+        StatusOfOtherProvider => status_of_other_provider,
+        RetiredEventDelivered => retired_event_delivered,
     }
     judged_elsewhere {
         NotLinearizable => not_linearizable,
@@ -171,9 +174,12 @@ mod tests {
                 "bound-but-shut-down",
                 "status-lost",
                 "resolved-after-shutdown",
+                "resolved-before-ready",
                 "escaped-error",
                 "lost-hook",
                 "lost-handler",
+                "status-of-other-provider",
+                "retired-event-delivered",
                 "not-linearizable",
                 "not-sequentially-consistent",
                 "deadlock",

@@ -407,8 +407,35 @@ pub struct Judges<'a> {
     pub exhaustive: Option<&'a BTreeSet<String>>,
 }
 
-/// Runs up to `iterations` executions; stops early once every property in `stop_when_found` has
-/// been seen (when that set is non-empty).
+/// When a batch stops before its iterations are spent.
+#[derive(Clone, Copy)]
+pub struct BatchStop<'a> {
+    /// Once every one of these has been seen (when the set is non-empty).
+    pub when_found: &'a BTreeSet<Property>,
+    /// At the first property seen outside this set, when one is given (`--fail-fast`).
+    pub unless_allowed: Option<&'a BTreeSet<Property>>,
+}
+
+impl<'a> BatchStop<'a> {
+    /// Stops once every property in `wanted` has been seen, and not otherwise.
+    pub fn when_found(wanted: &'a BTreeSet<Property>) -> Self {
+        Self {
+            when_found: wanted,
+            unless_allowed: None,
+        }
+    }
+
+    fn reached(&self, batch: &Batch) -> bool {
+        let found = !self.when_found.is_empty()
+            && self.when_found.iter().all(|p| batch.first.contains_key(p));
+        let failed = self
+            .unless_allowed
+            .is_some_and(|allowed| batch.first.keys().any(|p| !allowed.contains(p)));
+        found || failed
+    }
+}
+
+/// Runs up to `iterations` executions, or fewer when `stop` is reached.
 #[allow(clippy::too_many_arguments)]
 pub fn run_batch(
     scenario: &Arc<Scenario>,
@@ -418,7 +445,7 @@ pub fn run_batch(
     iterations: usize,
     estimated_steps: usize,
     judges: Judges<'_>,
-    stop_when_found: &BTreeSet<Property>,
+    stop: BatchStop<'_>,
     mut progress: impl FnMut(),
 ) -> Batch {
     let mut batch = Batch::default();
@@ -453,9 +480,7 @@ pub fn run_batch(
         }
         batch.outcomes.insert(execution.outcome.to_string());
         progress();
-        if !stop_when_found.is_empty()
-            && stop_when_found.iter().all(|p| batch.first.contains_key(p))
-        {
+        if stop.reached(&batch) {
             break;
         }
     }

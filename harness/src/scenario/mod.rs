@@ -37,6 +37,12 @@ pub struct Scenario {
     pub setup: Vec<Op>,
     pub threads: Vec<ThreadSpec>,
     pub after: Vec<Op>,
+    /// Whether the scenario's user code calls back into the SDK, as user code may: every
+    /// provider method (metadata, initialize, shutdown, resolve, track), hook, handler,
+    /// propagator call and `update_context` closure first adds no API hooks (`add_hooks([])`,
+    /// a write that changes nothing). An SDK that holds one of its locks around user code
+    /// deadlocks on it.
+    pub reenters: bool,
     pub schedule: ScheduleSpec,
     pub expect: Expect,
     /// Why this audit item is benign, when it is: every outcome it can produce also arises from

@@ -40,6 +40,8 @@ struct RawScenario {
     #[serde(default)]
     after: Vec<Spanned<Op>>,
     #[serde(default)]
+    reenters: bool,
+    #[serde(default)]
     schedule: Option<Spanned<ScheduleSpec>>,
     // Not `Spanned`: toml cannot span a table that `[expect.sdk]` headers build after
     // `[[thread.ops]]` tables; errors in it are located by their text instead.
@@ -83,8 +85,9 @@ fn line_column(source: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The keys that belong at the top of a scenario file, before its first `[table]`.
-const TOP_LEVEL_KEYS: [&str; 10] = [
+const TOP_LEVEL_KEYS: [&str; 11] = [
     "description",
+    "reenters",
     "audit",
     "setup",
     "after",
@@ -199,6 +202,7 @@ pub fn parse(name: &str, path: &Path, source: &str) -> Result<Scenario, Scenario
         setup,
         threads,
         after,
+        reenters: raw.reenters,
         schedule: raw.schedule.map(Spanned::into_inner).unwrap_or_default(),
         expect: raw.expect,
         benign: raw.benign,

@@ -46,11 +46,15 @@ pub fn run_scenario(
     options: &RunOptions,
     mut progress: impl FnMut(Tick),
 ) -> ScenarioReport {
-    let targets = options
-        .targets
-        .iter()
-        .map(|&target| run_target(scenario, target, options, &mut progress))
-        .collect();
+    let mut targets: Vec<TargetReport> = Vec::new();
+    for &target in &options.targets {
+        let report = run_target(scenario, target, options, &mut progress);
+        let failed = !report.failures.is_empty();
+        targets.push(report);
+        if failed && options.stop_at_first_failure {
+            break;
+        }
+    }
     ScenarioReport {
         scenario: Arc::clone(scenario),
         targets,
@@ -139,11 +143,15 @@ fn run_target(
     };
     let mut every_failure = Vec::new();
     let mut misses = MissMap::new();
-    let schedulers = options
-        .schedulers
-        .iter()
-        .map(|&scheduler| run.scheduler(scheduler, progress, &mut every_failure, &mut misses))
-        .collect();
+    let mut schedulers: Vec<SchedulerReport> = Vec::new();
+    for &scheduler in &options.schedulers {
+        let report = run.scheduler(scheduler, progress, &mut every_failure, &mut misses);
+        let failed = !run.unexpected(&report).is_empty();
+        schedulers.push(report);
+        if failed && options.stop_at_first_failure {
+            break;
+        }
+    }
     let mut failures = run.misses_reported(&misses);
     let general = run.general_failures(&reference, exhaustive.is_some());
     failures.extend(general.iter().cloned());
@@ -183,7 +191,10 @@ impl TargetRun<'_> {
                 self.iterations,
                 self.estimated_steps,
                 self.judges,
-                &self.required,
+                runner::BatchStop {
+                    when_found: &self.required,
+                    unless_allowed: self.options.stop_at_first_failure.then_some(&self.allowed),
+                },
                 || progress(Tick::Ran),
             );
             if batch.executions < self.iterations {
@@ -208,8 +219,21 @@ impl TargetRun<'_> {
             };
             report.violated.extend(violated);
             self.judge_batch(&batch, seed, scheduler, &mut report, every_failure, misses);
+            if self.options.stop_at_first_failure && !self.unexpected(&report).is_empty() {
+                break;
+            }
         }
         report
+    }
+
+    /// The properties a scheduler's batches violated that the scenario does not allow.
+    fn unexpected(&self, report: &SchedulerReport) -> Vec<Property> {
+        report
+            .violated
+            .iter()
+            .filter(|property| !self.allowed.contains(property))
+            .copied()
+            .collect()
     }
 
     /// Records the first detection of each expected property in `batch`, and a failure for

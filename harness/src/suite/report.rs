@@ -27,6 +27,9 @@ pub struct RunOptions {
     pub require_exhaustive: bool,
     /// Where the snapshots are, and how printed commands start the harness.
     pub invocation: Invocation,
+    /// `--fail-fast`: the first execution that violates a property its scenario does not allow
+    /// ends the scenario's run (no further executions, base seeds, schedulers or targets).
+    pub stop_at_first_failure: bool,
 }
 
 impl RunOptions {
@@ -41,6 +44,7 @@ impl RunOptions {
             detection_seeds: 20,
             require_exhaustive: true,
             invocation,
+            stop_at_first_failure: false,
         }
     }
 }

@@ -7,15 +7,18 @@
 //! addresses or hash order: what is compared is built from `BTreeMap`s and step counters.
 
 use crate::rt::lock;
-use crate::scenario::Scenario;
+use crate::scenario::{EventName, Scenario};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 mod records;
+#[cfg(test)]
+mod tests;
 
 pub use records::{
-    FinalState, LifecycleCall, Log, OpRecord, ProviderRecord, StepRecord, TraceLine,
+    FinalState, InitEnd, LifecycleCall, Log, MisplacedCall, OpRecord, Phase, ProviderCall,
+    ProviderRecord, StepRecord, TraceLine,
 };
 
 std::thread_local! {
@@ -314,11 +317,29 @@ impl World {
         self.with_log(|log| update(log.providers.entry(name.to_owned()).or_default()));
     }
 
-    /// Records a call of the provider's `initialize`.
+    /// Records a call of the provider's `initialize`: a new registration begins its protocol.
     pub fn note_init(&self, name: &str) {
         self.provider(name, |record| {
             record.init += 1;
             record.lifecycle.push(LifecycleCall::Initialize);
+            record.phase = Phase::Initializing;
+        });
+    }
+
+    /// Records how the provider's `initialize` ended (before it returns or raises). A failure
+    /// after the provider emitted an event that lets it serve leaves that phase: the SDK may
+    /// serve on the emitted status until it applies the failure.
+    pub fn note_init_end(&self, name: &str, end: InitEnd) {
+        self.provider(name, |record| {
+            if end == InitEnd::Succeeded {
+                record.init_ok += 1;
+            }
+            record.phase = match (end, record.phase) {
+                (InitEnd::Succeeded, _) => Phase::Ready,
+                (_, Phase::Ready | Phase::Failed) => record.phase,
+                (InitEnd::Failed, _) => Phase::Failed,
+                (InitEnd::Fatal, _) => Phase::Fatal,
+            };
         });
     }
 
@@ -327,30 +348,79 @@ impl World {
         self.provider(name, |record| {
             record.shutdown += 1;
             record.lifecycle.push(LifecycleCall::Shutdown);
+            record.phase = Phase::ShutDown;
         });
     }
 
-    /// Records a call that serves an evaluation or a tracking event (a resolve or a track),
-    /// and counts it when it came after the provider's shutdown (and no initialize since): the
-    /// calls a shut-down provider must not receive. Both count as `resolves` and, after a
-    /// shutdown, as `resolved_after_shutdown` (the outcome's name for either).
-    pub fn note_provider_call(&self, name: &str) {
-        self.provider(name, |record| {
+    /// Records a call that serves an evaluation or a tracking event (a resolve or a track) with
+    /// the operation it serves, and the call as misplaced when the provider's registration is
+    /// in a phase that cannot serve it. Both count as `resolves` and, after a shutdown, as
+    /// `resolved_after_shutdown` (the outcome's name for either).
+    pub fn note_provider_call(&self, name: &str, call: ProviderCall) {
+        let op = self.current_op().map(|(key, ..)| key);
+        self.with_log(|log| {
+            if let (Some(key), ProviderCall::Resolve) = (&op, call) {
+                let resolves = log.resolves_in_op.entry(key.clone()).or_default();
+                resolves.push(name.to_owned());
+            }
+            let record = log.providers.entry(name.to_owned()).or_default();
             record.resolves += 1;
             if record.is_shut() {
                 record.resolved_after_shutdown += 1;
             }
+            if !record.phase.serves() {
+                let phase = record.phase;
+                record.misplaced.push(MisplacedCall { call, phase, op });
+            }
         });
     }
 
-    pub fn handler_called(&self, handler: &str, provider: &str, event: &str) {
+    /// Records one emission attempt of the provider and returns its number, from 1. An
+    /// emission after the shutdown of its registration began is recorded as late. One before
+    /// that which lets the provider serve (READY, STALE, ERROR) moves the registration's phase
+    /// as the event moves its status: the provider is the source of its status transitions
+    /// (spec 2.8: `PROVIDER_READY` may come before its `initialize` returns), and the phase
+    /// moves when the emission begins, before the SDK applies it, so it only ever permits
+    /// more. A FATAL emission changes nothing here: an evaluation that read the status before
+    /// the SDK applied it may still resolve. Whether the SDK delivers an emission is for the
+    /// properties to judge.
+    pub fn note_emit(&self, name: &str, event: EventName) -> usize {
+        self.with_log(|log| {
+            let record = log.providers.entry(name.to_owned()).or_default();
+            record.emits += 1;
+            if record.phase == Phase::ShutDown {
+                record.late_emissions.push(record.emits);
+            } else {
+                record.phase = match event {
+                    EventName::Ready | EventName::Stale => Phase::Ready,
+                    EventName::Error => Phase::Failed,
+                    EventName::Fatal | EventName::ConfigurationChanged => record.phase,
+                };
+            }
+            record.emits
+        })
+    }
+
+    /// Records a handler run for `provider`'s `event`: for the emission numbered `emission`, or
+    /// an immediate run for a state (`None`).
+    pub fn handler_called(
+        &self,
+        handler: &str,
+        provider: &str,
+        event: &str,
+        emission: Option<usize>,
+    ) {
         self.trace(format!("handler {handler}({provider}:{event})"));
         let step = self.now();
         self.with_log(|log| {
             log.handler_calls
                 .entry(handler.to_owned())
                 .or_default()
-                .push((step, format!("{provider}:{event}")))
+                .push((step, format!("{provider}:{event}")));
+            if let Some(emission) = emission {
+                let delivery = (handler.to_owned(), provider.to_owned(), emission);
+                log.emission_deliveries.push(delivery);
+            }
         });
     }
 

@@ -18,6 +18,83 @@ pub struct ProviderRecord {
     pub emits: usize,
     /// Every `initialize` and `shutdown`, in order: a healthy lifecycle alternates.
     pub lifecycle: Vec<LifecycleCall>,
+    /// Where the provider's current registration is in its protocol, as its own calls show.
+    pub phase: Phase,
+    /// Resolves and tracks the provider received in a phase that cannot serve them, in order.
+    pub misplaced: Vec<MisplacedCall>,
+    /// The numbers (from 1, over all its emissions) of the events the provider emitted after
+    /// the shutdown of its registration began.
+    pub late_emissions: Vec<usize>,
+}
+
+/// The phase of a provider's current registration: `attach → initialize → (resolve | track)* →
+/// shutdown`, as the provider sees its own calls and emissions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Phase {
+    /// No `initialize` yet.
+    #[default]
+    Unused,
+    /// Inside `initialize`.
+    Initializing,
+    /// `initialize` returned normally, or the provider emitted READY or STALE.
+    Ready,
+    /// `initialize` failed with an error that is not fatal, or the provider emitted an error
+    /// (the provider may serve, in ERROR).
+    Failed,
+    /// `initialize` failed with `PROVIDER_FATAL`.
+    Fatal,
+    /// `shutdown` began.
+    ShutDown,
+}
+
+impl Phase {
+    /// Whether the provider may be asked to resolve or track in this phase.
+    pub fn serves(self) -> bool {
+        matches!(self, Phase::Ready | Phase::Failed)
+    }
+
+    /// How a violation's detail names the phase.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Phase::Unused => "before its initialize",
+            Phase::Initializing => "before its initialize finished",
+            Phase::Ready | Phase::Failed => "while ready",
+            Phase::Fatal => "after its initialize failed with PROVIDER_FATAL",
+            Phase::ShutDown => "after its shutdown began",
+        }
+    }
+}
+
+/// A call that serves an evaluation or a tracking event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderCall {
+    Resolve,
+    Track,
+}
+
+impl ProviderCall {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderCall::Resolve => "resolve",
+            ProviderCall::Track => "track",
+        }
+    }
+}
+
+/// A resolve or track in a phase that cannot serve it, and the operation it served, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MisplacedCall {
+    pub call: ProviderCall,
+    pub phase: Phase,
+    pub op: Option<String>,
+}
+
+/// How a scenario provider's `initialize` ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitEnd {
+    Succeeded,
+    Failed,
+    Fatal,
 }
 
 /// One lifecycle call a test provider received.
@@ -123,6 +200,11 @@ pub struct Log {
     pub handler_calls: BTreeMap<String, Vec<(usize, String)>>,
     /// Per hook, how many `before` stages ran.
     pub hook_calls: BTreeMap<String, usize>,
+    /// Every handler run for a provider's emission: the handler, the provider, and the
+    /// emission's number (an immediate run for a state, with no emission, is not listed).
+    pub emission_deliveries: Vec<(String, String, usize)>,
+    /// Per operation key, the providers that resolved inside it, in order.
+    pub resolves_in_op: BTreeMap<String, Vec<String>>,
     pub ops: Vec<OpRecord>,
     /// Background steps and binding halves, in the order they ended.
     pub steps: Vec<StepRecord>,

@@ -5,7 +5,7 @@ use super::of::{
     self, Client, ErrorCode, EvaluationContext, EvaluationError, EvaluationOptions,
     FeatureProvider, Value,
 };
-use super::user_code::{context_of, sdk_event_kind, TestPropagator};
+use super::user_code::{context_map, context_of, sdk_event_kind, TestPropagator};
 use super::SdkTarget;
 use crate::ops::{Answer, Apply, ClientName, Code, OpResult};
 use crate::rt::lock;
@@ -176,8 +176,10 @@ impl Apply for SdkTarget {
     }
 
     fn update_context(&self, key: &String, value: &String) -> OpResult {
-        self.api
-            .update_context(|context| context.insert(key.clone(), value.clone()));
+        self.api.update_context(|context| {
+            self.reentry.call(&self.world, "update_context's closure");
+            context.insert(key.clone(), value.clone());
+        });
         Ok(Answer::Done)
     }
 
@@ -191,6 +193,7 @@ impl Apply for SdkTarget {
             .set_transaction_propagator(Arc::new(TestPropagator {
                 name: propagator.clone(),
                 world: Arc::clone(&self.world),
+                reentry: self.reentry.clone(),
                 contexts: Mutex::new(BTreeMap::new()),
             }));
         Ok(Answer::Done)
@@ -204,6 +207,23 @@ impl Apply for SdkTarget {
         Ok(Answer::Client(
             client.domain().unwrap_or("default").to_owned(),
         ))
+    }
+
+    fn set_client_context(
+        &self,
+        context: &BTreeMap<String, String>,
+        client: &ClientName,
+    ) -> OpResult {
+        self.client(client).set_context(context_of(context));
+        Ok(Answer::Done)
+    }
+
+    fn get_transaction_context(&self) -> OpResult {
+        let context = self.api.transaction_context();
+        let map = context
+            .map(|context| context_map(&context))
+            .unwrap_or_default();
+        Ok(Answer::Context(crate::ops::render_context(&map)))
     }
 
     fn get_provider_metadata(&self, domain: &Option<String>) -> OpResult {

@@ -16,7 +16,9 @@ use of::{Api, Client, EventDetails, HandlerId, Hook, ProviderStatus};
 use openfeature_sdk_shuttle as of;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use user_code::{context_map, event_label, TestHook, TestPropagator, TestProvider};
+use user_code::{
+    context_map, emission_of, event_label, Reentry, TestHook, TestPropagator, TestProvider,
+};
 
 /// Which handler registration an id belongs to: handler name, event, client.
 type HandlerKey = (String, EventName, Option<String>);
@@ -30,12 +32,15 @@ pub struct SdkTarget {
     clients: BTreeMap<String, Client>,
     /// Handler ids by (handler, event, client) for removal.
     handler_ids: Mutex<BTreeMap<HandlerKey, Vec<HandlerId>>>,
+    /// What reentrant user code calls back into.
+    reentry: Reentry,
 }
 
 impl SdkTarget {
     pub fn new(world: &Arc<World>) -> Self {
         let api = Api::new();
         let scenario = &world.scenario;
+        let reentry = Reentry::new(scenario.reenters.then(|| api.clone()));
         let providers = scenario
             .providers
             .iter()
@@ -53,6 +58,7 @@ impl SdkTarget {
                             .threads
                             .iter()
                             .any(|thread| thread.ops.iter().any(emit_op)),
+                    reentry: reentry.clone(),
                 };
                 (name.clone(), Arc::new(provider))
             })
@@ -64,6 +70,7 @@ impl SdkTarget {
                 let hook: Arc<dyn Hook> = Arc::new(TestHook {
                     name: name.clone(),
                     world: Arc::clone(world),
+                    reentry: reentry.clone(),
                 });
                 (name.clone(), hook)
             })
@@ -83,6 +90,7 @@ impl SdkTarget {
             name: "initial".to_owned(),
             world: Arc::clone(world),
             contexts: Mutex::new(BTreeMap::new()),
+            reentry: reentry.clone(),
         }));
         Self {
             world: Arc::clone(world),
@@ -91,6 +99,7 @@ impl SdkTarget {
             hooks,
             clients,
             handler_ids: Mutex::new(BTreeMap::new()),
+            reentry,
         }
     }
 
@@ -120,10 +129,20 @@ impl SdkTarget {
 
     fn handler(&self, name: &str) -> impl Fn(&EventDetails) + Send + Sync + 'static {
         let (world, name) = (Arc::clone(&self.world), name.to_owned());
+        let reentry = self.reentry.clone();
         move |details: &EventDetails| {
+            reentry.call(&world, &format!("handler {name}"));
             let provider = provider_label(&details.provider_name);
-            world.handler_called(&name, &provider, event_label(details.event));
+            let emission = emission_of(&details.details);
+            world.handler_called(&name, &provider, event_label(details.event), emission);
         }
+    }
+}
+
+impl Drop for SdkTarget {
+    /// Takes the API out of the reentrant user code, which the API owns.
+    fn drop(&mut self) {
+        self.reentry.clear();
     }
 }
 

@@ -11,7 +11,7 @@ use super::of::{
 use crate::rt::lock;
 use crate::scenario::{EventName, InitBehaviour, ProviderSpec};
 use crate::target::variant_text;
-use crate::world::World;
+use crate::world::{InitEnd, ProviderCall, World};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -24,12 +24,45 @@ pub(super) struct TestProvider {
     /// Whether anything in the scenario emits through this provider (its event thread or an
     /// `emit` operation): only then is its `attach` a step apart from its `initialize`.
     pub(super) may_emit: bool,
+    pub(super) reentry: Reentry,
+}
+
+/// The API that the user code of a scenario with `reenters = true` calls back into, shared by
+/// every piece of it in one target (empty otherwise). Emptied when the target is dropped,
+/// which breaks the cycle API → registration → provider → API.
+#[derive(Clone, Default)]
+pub(super) struct Reentry(Arc<Mutex<Option<of::Api>>>);
+
+impl Reentry {
+    pub(super) fn new(api: Option<of::Api>) -> Self {
+        Self(Arc::new(Mutex::new(api)))
+    }
+
+    /// User code's call back into the SDK (`add_hooks([])`), traced as `who` calling it.
+    pub(super) fn call(&self, world: &World, who: &str) {
+        let api = lock(&self.0).clone();
+        if let Some(api) = api {
+            world.trace(format!("{who} calls add_hooks([])"));
+            api.add_hooks(Vec::new());
+        }
+    }
+
+    pub(super) fn clear(&self) {
+        lock(&self.0).take();
+    }
 }
 
 impl TestProvider {
+    fn reenter(&self, method: &str) {
+        self.reentry
+            .call(&self.world, &format!("{}.{method}", self.name));
+    }
+
     fn resolved<T>(&self, value: T, context: &EvaluationContext) -> ResolutionResult<T> {
+        self.reenter("resolve");
         self.world.trace(format!("{}.resolve()", self.name));
-        self.world.note_provider_call(&self.name);
+        self.world
+            .note_provider_call(&self.name, ProviderCall::Resolve);
         Ok(ResolutionDetails::new(value)
             .with_variant(variant_text(&self.name, &context_map(context))))
     }
@@ -37,12 +70,33 @@ impl TestProvider {
     pub(super) fn emit(&self, event: EventName) {
         self.world
             .trace(format!("{}.emit({})", self.name, event.as_str()));
-        self.world.provider(&self.name, |record| record.emits += 1);
+        let emission = self.world.note_emit(&self.name, event);
         let emitter = lock(&self.emitter).clone();
         if let Some(emitter) = emitter {
-            let (event, details) = sdk_event(event);
+            let (event, details) = emitted_event(event, emission);
             emitter.emit(event, details);
         }
+    }
+}
+
+/// The metadata key that carries an emission's number to the handlers it reaches.
+const EMISSION: &str = "harness.emission";
+
+/// The event a test provider emits, its details carrying the emission's number.
+fn emitted_event(event: EventName, emission: usize) -> (ProviderEvent, ProviderEventDetails) {
+    let (event, mut details) = sdk_event(event);
+    let number = i64::try_from(emission).unwrap_or(i64::MAX);
+    details
+        .metadata
+        .insert(EMISSION.to_owned(), Value::Int(number));
+    (event, details)
+}
+
+/// The number of the emission a handler runs for, if it runs for one.
+pub(super) fn emission_of(details: &ProviderEventDetails) -> Option<usize> {
+    match details.metadata.get(EMISSION) {
+        Some(Value::Int(number)) => usize::try_from(*number).ok(),
+        _ => None,
     }
 }
 
@@ -96,6 +150,7 @@ pub(super) fn context_of(map: &BTreeMap<String, String>) -> EvaluationContext {
 
 impl FeatureProvider for TestProvider {
     fn metadata(&self) -> ProviderMetadata {
+        self.reenter("metadata");
         ProviderMetadata::new(self.name.clone())
     }
 
@@ -129,8 +184,8 @@ impl FeatureProvider for TestProvider {
                         let emitted = format!("{name}.emit({})", event.as_str());
                         world.begin_step(&emitted);
                         world.trace(emitted);
-                        world.provider(&name, |record| record.emits += 1);
-                        let (event, details) = sdk_event(event);
+                        let emission = world.note_emit(&name, event);
+                        let (event, details) = emitted_event(event, emission);
                         emitter.emit(event, details);
                     }
                 });
@@ -145,27 +200,30 @@ impl FeatureProvider for TestProvider {
             self.world
                 .begin_step(&format!("{}.initialize()", self.name));
         }
+        self.reenter("initialize");
         self.world.trace(format!("{}.initialize()", self.name));
         self.world.note_init(&self.name);
         for _ in 0..self.spec.init_steps {
             crate::rt::scheduling_point();
         }
-        let outcome = match self.spec.init {
+        let end = match self.spec.init {
+            InitBehaviour::Succeeds => InitEnd::Succeeded,
+            InitBehaviour::Fails | InitBehaviour::Panics => InitEnd::Failed,
+            InitBehaviour::Fatal => InitEnd::Fatal,
+        };
+        self.world.note_init_end(&self.name, end);
+        match self.spec.init {
             InitBehaviour::Succeeds => Ok(()),
             InitBehaviour::Fails => Err(EvaluationError::new(ErrorCode::General, "init failed")),
             InitBehaviour::Fatal => {
                 Err(EvaluationError::new(ErrorCode::ProviderFatal, "init fatal"))
             }
             InitBehaviour::Panics => panic!("{} initialize panics on purpose", self.name),
-        };
-        if outcome.is_ok() {
-            self.world
-                .provider(&self.name, |record| record.init_ok += 1);
         }
-        outcome
     }
 
     fn shutdown(&self) {
+        self.reenter("shutdown");
         self.world.trace(format!("{}.shutdown()", self.name));
         self.world.note_shutdown(&self.name);
     }
@@ -202,8 +260,10 @@ impl FeatureProvider for TestProvider {
     }
 
     fn track(&self, _: &str, _: &EvaluationContext, _: &of::TrackingEventDetails) {
+        self.reenter("track");
         self.world.trace(format!("{}.track()", self.name));
-        self.world.note_provider_call(&self.name);
+        self.world
+            .note_provider_call(&self.name, ProviderCall::Track);
     }
 }
 
@@ -211,6 +271,7 @@ impl FeatureProvider for TestProvider {
 pub(super) struct TestHook {
     pub(super) name: String,
     pub(super) world: Arc<World>,
+    pub(super) reentry: Reentry,
 }
 
 impl Hook for TestHook {
@@ -220,6 +281,8 @@ impl Hook for TestHook {
         _: &HookHints,
         _: &mut HookData,
     ) -> Result<Option<EvaluationContext>, EvaluationError> {
+        self.reentry
+            .call(&self.world, &format!("hook {}.before", self.name));
         self.world.hook_called(&self.name);
         Ok(None)
     }
@@ -230,15 +293,20 @@ pub(super) struct TestPropagator {
     pub(super) name: String,
     pub(super) world: Arc<World>,
     pub(super) contexts: Mutex<BTreeMap<String, Arc<EvaluationContext>>>,
+    pub(super) reentry: Reentry,
 }
 
 impl TransactionContextPropagator for TestPropagator {
     fn get_transaction_context(&self) -> Option<Arc<EvaluationContext>> {
+        self.reentry
+            .call(&self.world, &format!("propagator {}.get", self.name));
         let actor = self.world.current_actor();
         lock(&self.contexts).get(&actor).cloned()
     }
 
     fn set_transaction_context(&self, context: Arc<EvaluationContext>) {
+        self.reentry
+            .call(&self.world, &format!("propagator {}.set", self.name));
         let actor = self.world.current_actor();
         self.world.trace(format!("propagator {}.set()", self.name));
         lock(&self.contexts).insert(actor, context);
