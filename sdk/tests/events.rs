@@ -174,3 +174,86 @@ fn shutdown_removes_handlers_atomically() {
         ["before-shutdown:No-op Provider:PROVIDER_READY"]
     );
 }
+
+#[test]
+fn set_provider_and_wait_returns_after_its_ready_handlers_ran_on_another_drainer() {
+    // Another thread is the drainer, stuck in a handler: the READY of the provider set below is
+    // queued behind that delivery, and `set_provider_and_wait` must wait until the drainer has
+    // run its handlers (spec 1.1.8: the lifecycle event is processed before it returns).
+    let api = Api::new();
+    let first = CountingProvider::new("first", Init::Succeeds);
+    api.set_provider_and_wait(first.clone()).expect("first");
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (entered, entering) = std::sync::mpsc::channel::<()>();
+    let (released, entered) = (Mutex::new(released), Mutex::new(entered));
+    api.add_handler(ProviderEvent::ConfigurationChanged, move |_| {
+        let _ = entered.lock().expect("entered").send(());
+        let _ = released.lock().expect("released").recv();
+    });
+    let ready_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ready_flag = Arc::clone(&ready_ran);
+    api.add_handler(ProviderEvent::Ready, move |details| {
+        if details.provider_name == "second" {
+            ready_flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let emitter = first.emitter().expect("attached");
+    let drainer = std::thread::spawn(move || {
+        emitter.emit(
+            ProviderEvent::ConfigurationChanged,
+            ProviderEventDetails::default(),
+        )
+    });
+    // The drainer is inside the handler, so the first provider's emission was accepted.
+    entering.recv().expect("the drainer entered its handler");
+    let (api_for_setter, ready_seen) = (api.clone(), Arc::clone(&ready_ran));
+    let setter = std::thread::spawn(move || {
+        let second = CountingProvider::new("second", Init::Succeeds);
+        api_for_setter
+            .set_provider_and_wait(second)
+            .expect("second");
+        ready_seen.load(std::sync::atomic::Ordering::SeqCst)
+    });
+    // Give the setter time to queue its READY behind the stuck delivery. Were it slower, the
+    // drainer would be idle by then and the setter would run its handlers itself: the
+    // assertion below holds either way on a correct SDK.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    release.send(()).expect("release");
+    assert!(drainer.join().expect("drainer"));
+    assert!(
+        setter.join().expect("setter"),
+        "set_provider_and_wait returned before its READY handlers ran"
+    );
+}
+
+#[test]
+fn an_emitter_the_provider_detaches_itself_delivers_nothing_more() {
+    let api = Api::new();
+    let provider = CountingProvider::new("p", Init::Succeeds);
+    api.set_provider_and_wait(provider.clone()).expect("ready");
+    let log: Seen = Arc::default();
+    api.add_handler(ProviderEvent::Stale, recorder(&log, "api"));
+    let emitter = provider.emitter().expect("attached");
+    assert!(emitter.is_attached());
+    assert_eq!(format!("{emitter:?}"), "EventEmitter { attached: true }");
+    emitter.detach();
+    assert!(!emitter.is_attached());
+    assert_eq!(format!("{emitter:?}"), "EventEmitter { attached: false }");
+    assert!(!emitter.emit(ProviderEvent::Stale, ProviderEventDetails::default()));
+    assert!(seen(&log).is_empty());
+    assert_eq!(api.provider_status(None), ProviderStatus::Ready);
+}
+
+#[test]
+fn an_emitter_outliving_its_api_is_no_longer_attached() {
+    let provider = CountingProvider::new("p", Init::Succeeds);
+    {
+        let api = Api::new();
+        api.set_provider_and_wait(provider.clone()).expect("ready");
+    }
+    // The API went away without a shutdown: nothing detached the emitter, but its registration
+    // no longer exists.
+    let emitter = provider.emitter().expect("was attached");
+    assert!(!emitter.is_attached());
+    assert!(!emitter.emit(ProviderEvent::Stale, ProviderEventDetails::default()));
+}
