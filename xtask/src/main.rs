@@ -7,6 +7,11 @@
 //! build named by `HARNESS_LOOM_BINARY` as a child for the scenarios loom explores, and this
 //! task builds it and sets that variable. Every other command runs the harness as
 //! `cargo run --release -p harness -- ARGS` does.
+//!
+//! `cargo xtask [--locked] mutants [...]` is this task's own command: the mutation pass (see
+//! `mutants.rs`).
+
+mod mutants;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -25,7 +30,8 @@ fn main() -> ExitCode {
         eprintln!(
             "usage: cargo xtask [--locked] HARNESS-ARGS...\n\
              runs `harness HARNESS-ARGS` (e.g. `run --scheduler exhaustive`, `bless NAME`), building\n\
-             the harness's loom build first when the command needs it"
+             the harness's loom build first when the command needs it;\n\
+             `cargo xtask [--locked] mutants [--list] [--only ID]...` runs the mutation pass"
         );
         return ExitCode::from(2);
     }
@@ -34,6 +40,9 @@ fn main() -> ExitCode {
         .expect("xtask sits in the workspace")
         .to_path_buf();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    if args[0] == "mutants" {
+        return mutants::main(&args[1..], &workspace, &cargo, locked);
+    }
     let mut harness = Command::new(&cargo);
     harness
         .args([
