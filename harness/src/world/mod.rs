@@ -322,7 +322,11 @@ impl World {
         self.provider(name, |record| {
             record.init += 1;
             record.lifecycle.push(LifecycleCall::Initialize);
-            record.phase = Phase::Initializing;
+            // An event the provider emitted between its attach and this call already made it
+            // serve (the SDK applied it to this registration): keep that phase.
+            if !matches!(record.phase, Phase::Ready | Phase::Failed) {
+                record.phase = Phase::Initializing;
+            }
         });
     }
 
@@ -388,7 +392,8 @@ impl World {
         self.with_log(|log| {
             let record = log.providers.entry(name.to_owned()).or_default();
             record.emits += 1;
-            if record.phase == Phase::ShutDown {
+            // After a shutdown, an emission is late unless a new registration has attached.
+            if record.phase == Phase::ShutDown && record.attach <= record.shutdown {
                 record.late_emissions.push(record.emits);
             } else {
                 record.phase = match event {
