@@ -219,6 +219,16 @@ struct Py {
 }
 
 impl Py {
+    /// The call back into the API that user code makes in a scenario with `reenters = true`
+    /// (a provider method, a hook, a handler), traced as `who` calling it: `api.add_hooks([])`,
+    /// which Python runs as `_hooks = _hooks + []`. Its locks are reentrant `RLock`s.
+    fn reenter(&self, who: &str) {
+        if self.world.scenario.reenters {
+            self.world.trace(format!("{who} calls add_hooks([])"));
+            self.api_add_hooks(&[]);
+        }
+    }
+
     /// Runs one Python statement that touches shared state, atomically as the GIL makes it. The
     /// trace line is written once the GIL is held (acquiring it is the scheduling point), so the
     /// trace lists statements in the order they took effect.

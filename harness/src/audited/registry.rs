@@ -332,14 +332,4 @@ impl Py {
             self.world.note_shutdown(name);
         }
     }
-
-    /// The call back into the API that user code makes in a scenario with `reenters = true`
-    /// (a provider method, a hook, a handler), traced as `who` calling it: `api.add_hooks([])`,
-    /// which Python runs as `_hooks = _hooks + []`. Its locks are reentrant `RLock`s.
-    pub(super) fn reenter(&self, who: &str) {
-        if self.world.scenario.reenters {
-            self.world.trace(format!("{who} calls add_hooks([])"));
-            self.api_add_hooks(&[]);
-        }
-    }
 }

@@ -18,7 +18,7 @@ mod pass;
 #[cfg(test)]
 mod tests;
 
-use pass::Pass;
+use pass::{Checks, Pass};
 use serde::Deserialize;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -55,9 +55,7 @@ struct Options {
     only: Vec<String>,
     list: bool,
     markdown: Option<PathBuf>,
-    timeout: Duration,
-    harness_args: Vec<String>,
-    first_only: bool,
+    checks: Checks,
 }
 
 const USAGE: &str = "usage: cargo xtask [--locked] mutants [--list] [--only ID]... \
@@ -95,9 +93,7 @@ pub fn main(args: &[OsString], workspace: &Path, cargo: &OsString, locked: bool)
         target: workspace.join("target/mutation"),
         cargo: cargo.clone(),
         locked,
-        timeout: options.timeout,
-        harness_args: options.harness_args,
-        first_only: options.first_only,
+        checks: options.checks,
     };
     match pass.run(&catalogue, options.markdown.as_deref()) {
         Ok(true) => ExitCode::SUCCESS,
@@ -114,9 +110,11 @@ fn parse_options(args: &[OsString]) -> Result<Options, String> {
         only: Vec::new(),
         list: false,
         markdown: None,
-        timeout: Duration::from_secs(600),
-        harness_args: Vec::new(),
-        first_only: false,
+        checks: Checks {
+            timeout: Duration::from_secs(600),
+            harness_args: Vec::new(),
+            first_only: false,
+        },
     };
     let mut args = args.iter().map(|arg| arg.to_string_lossy().into_owned());
     while let Some(arg) = args.next() {
@@ -124,19 +122,19 @@ fn parse_options(args: &[OsString]) -> Result<Options, String> {
         match arg.as_str() {
             "--list" => options.list = true,
             // A quick check while writing a mutant or its scenario: its survivors are unproven.
-            "--first-only" => options.first_only = true,
+            "--first-only" => options.checks.first_only = true,
             "--only" => options.only.push(value("--only")?),
             "--markdown" => options.markdown = Some(PathBuf::from(value("--markdown")?)),
             // For a quick survey (`--harness-arg=--iterations --harness-arg=2000`): fewer
             // executions are a prefix of the default budget's, so what a survey kills the
             // full pass kills too; a survey's survivors say nothing.
-            "--harness-arg" => options.harness_args.push(value("--harness-arg")?),
+            "--harness-arg" => options.checks.harness_args.push(value("--harness-arg")?),
             "--timeout" => {
                 let seconds = value("--timeout")?;
                 let seconds = seconds
                     .parse()
                     .map_err(|_| format!("--timeout expects whole seconds, not `{seconds}`"))?;
-                options.timeout = Duration::from_secs(seconds);
+                options.checks.timeout = Duration::from_secs(seconds);
             }
             other => return Err(format!("unexpected argument `{other}`")),
         }

@@ -24,16 +24,23 @@ struct Row {
     run: Duration,
 }
 
+/// How each mutant is checked: options of the pass that do not change what it builds.
+pub(super) struct Checks {
+    /// The longest one harness run may take; past it, the mutant counts as killed by a timeout.
+    pub(super) timeout: Duration,
+    /// Extra arguments of every harness run (a quick survey's `--iterations`).
+    pub(super) harness_args: Vec<String>,
+    /// Runs each mutant's `first` scenario only, not the whole suite after it.
+    pub(super) first_only: bool,
+}
+
 pub(super) struct Pass {
     pub(super) workspace: PathBuf,
     pub(super) scratch: PathBuf,
     pub(super) target: PathBuf,
     pub(super) cargo: OsString,
     pub(super) locked: bool,
-    pub(super) timeout: Duration,
-    pub(super) harness_args: Vec<String>,
-    /// Runs each mutant's `first` scenario only, not the whole suite after it.
-    pub(super) first_only: bool,
+    pub(super) checks: Checks,
 }
 
 impl Pass {
@@ -131,7 +138,7 @@ impl Pass {
         if let Some(first) = &entry.mutant.first {
             runs.push(vec![first.clone()]);
         }
-        if !self.first_only {
+        if !self.checks.first_only {
             runs.push(Vec::new());
         }
         for scenarios in runs {
@@ -200,7 +207,7 @@ impl Pass {
         let mut child = Command::new(&binary)
             .current_dir(&self.workspace)
             .args(["run", "--target", "sdk", "--fail-fast", "--format", "json"])
-            .args(&self.harness_args)
+            .args(&self.checks.harness_args)
             .args(scenarios)
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -217,7 +224,7 @@ impl Pass {
             if let Some(status) = child.try_wait().map_err(|error| error.to_string())? {
                 break Some(status);
             }
-            if started.elapsed() > self.timeout {
+            if started.elapsed() > self.checks.timeout {
                 let _ = child.kill();
                 let _ = child.wait();
                 break None;
@@ -226,7 +233,10 @@ impl Pass {
         };
         let text = reader.join().unwrap_or_default();
         let Some(status) = status else {
-            return Ok(Some(format!("timeout after {}s", self.timeout.as_secs())));
+            return Ok(Some(format!(
+                "timeout after {}s",
+                self.checks.timeout.as_secs()
+            )));
         };
         let results: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
             format!(

@@ -37,8 +37,8 @@ fn options_parse_and_refuse_what_they_do_not_know() {
         .collect();
     let options = parse_options(&args).expect("valid");
     assert_eq!(options.only, ["36"]);
-    assert_eq!(options.timeout, Duration::from_secs(30));
-    assert_eq!(options.harness_args, ["-v"]);
+    assert_eq!(options.checks.timeout, Duration::from_secs(30));
+    assert_eq!(options.checks.harness_args, ["-v"]);
     assert!(parse_options(&[OsString::from("--timeout"), OsString::from("soon")]).is_err());
     assert!(parse_options(&[OsString::from("--bogus")]).is_err());
 }
