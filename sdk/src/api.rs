@@ -110,7 +110,7 @@ impl Api {
             .map(|metadata| metadata.name)
             .unwrap_or_else(|_| "unnamed provider".to_owned());
         let (registration, created, predecessor, init_context, to_shut_down) = {
-            let mut registry = self.shared.registry.write();
+            let mut registry = self.shared.registry_mut();
             let (registration, created, predecessor) = match registry.find(&provider) {
                 Some(existing) => (Arc::clone(existing), false, None),
                 None => {
@@ -180,28 +180,18 @@ impl Api {
 
     /// Metadata of the provider a client of `domain` would use (spec 1.1.5).
     pub fn provider_metadata(&self, domain: Option<&str>) -> ProviderMetadata {
-        let registry = self.shared.registry.read();
+        let registry = self.shared.registry();
         ProviderMetadata::new(registry.registration_for(domain).name.clone())
     }
 
     /// The domains that have a provider of their own, in name order.
     pub fn bound_domains(&self) -> Vec<String> {
-        self.shared
-            .registry
-            .read()
-            .domains
-            .keys()
-            .cloned()
-            .collect()
+        self.shared.registry().domains.keys().cloned().collect()
     }
 
     /// Status of the provider a client of `domain` would use.
     pub fn provider_status(&self, domain: Option<&str>) -> ProviderStatus {
-        self.shared
-            .registry
-            .read()
-            .registration_for(domain)
-            .status()
+        self.shared.registry().registration_for(domain).status()
     }
 
     /// Unbinds every provider and removes every event handler in one step (A9, A12), then shuts
@@ -220,7 +210,7 @@ impl Api {
 
     fn reset(&self, everything: bool) {
         let retired: Vec<(Arc<Registration>, bool)> = {
-            let mut registry = self.shared.registry.write();
+            let mut registry = self.shared.registry_mut();
             let mut events = self.shared.events.lock();
             let bound = registry.distinct_registrations();
             let earlier = registry.pending_shutdown.clone();
@@ -271,7 +261,7 @@ impl Api {
     /// replaced whole under the registry write lock.
     pub fn add_hooks(&self, hooks: impl IntoIterator<Item = Arc<dyn Hook>>) {
         let hooks: Vec<Arc<dyn Hook>> = hooks.into_iter().collect();
-        let mut registry = self.shared.registry.write();
+        let mut registry = self.shared.registry_mut();
         let mut list = Vec::with_capacity(registry.hooks.len() + hooks.len());
         list.extend(registry.hooks.iter().cloned());
         list.extend(hooks);
@@ -280,32 +270,32 @@ impl Api {
 
     /// Removes every API hook.
     pub fn clear_hooks(&self) {
-        self.shared.registry.write().hooks = Arc::new(Vec::new());
+        self.shared.registry_mut().hooks = Arc::new(Vec::new());
     }
 
     /// The API hooks, in order.
     pub fn hooks(&self) -> Vec<Arc<dyn Hook>> {
-        self.shared.registry.read().hooks.as_ref().clone()
+        self.shared.registry().hooks.as_ref().clone()
     }
 
     // ----- evaluation context --------------------------------------------------------------
 
     /// Replaces the global evaluation context (spec 3.2.1).
     pub fn set_context(&self, context: EvaluationContext) {
-        let mut registry = self.shared.registry.write();
+        let mut registry = self.shared.registry_mut();
         registry.context = Arc::new(context);
         registry.context_version += 1;
     }
 
     /// The global evaluation context.
     pub fn context(&self) -> Arc<EvaluationContext> {
-        Arc::clone(&self.shared.registry.read().context)
+        Arc::clone(&self.shared.registry().context)
     }
 
     /// Overlays `fields` on the global context in one atomic step: no read-modify-write race can
     /// lose another thread's attributes (A13).
     pub fn merge_context(&self, fields: &EvaluationContext) {
-        let mut registry = self.shared.registry.write();
+        let mut registry = self.shared.registry_mut();
         let mut merged = registry.context.as_ref().clone();
         merged.merge_in(fields);
         registry.context = Arc::new(merged);
@@ -318,14 +308,14 @@ impl Api {
     pub fn update_context(&self, mut update: impl FnMut(&mut EvaluationContext)) {
         loop {
             let (current, version) = {
-                let registry = self.shared.registry.read();
+                let registry = self.shared.registry();
                 (Arc::clone(&registry.context), registry.context_version)
             };
             let mut updated = current.as_ref().clone();
             if crate::contain::call("context update", || update(&mut updated)).is_err() {
                 return;
             }
-            let mut registry = self.shared.registry.write();
+            let mut registry = self.shared.registry_mut();
             if registry.context_version == version {
                 registry.context = Arc::new(updated);
                 registry.context_version += 1;
@@ -339,7 +329,7 @@ impl Api {
     /// Installs a transaction-context propagator (spec 3.3.1.1). Contexts held by the previous
     /// propagator are not carried over.
     pub fn set_transaction_propagator(&self, propagator: Arc<dyn TransactionContextPropagator>) {
-        let mut registry = self.shared.registry.write();
+        let mut registry = self.shared.registry_mut();
         registry.propagator = propagator;
         registry.propagator_version += 1;
     }
@@ -351,7 +341,7 @@ impl Api {
         let context = Arc::new(context);
         loop {
             let (propagator, version) = {
-                let registry = self.shared.registry.read();
+                let registry = self.shared.registry();
                 (
                     Arc::clone(&registry.propagator),
                     registry.propagator_version,
@@ -360,7 +350,7 @@ impl Api {
             let written = crate::contain::call("propagator set", || {
                 propagator.set_transaction_context(Arc::clone(&context))
             });
-            let unchanged = self.shared.registry.read().propagator_version == version;
+            let unchanged = self.shared.registry().propagator_version == version;
             if written.is_err() || unchanged {
                 return;
             }
@@ -369,7 +359,7 @@ impl Api {
 
     /// The transaction context from the installed propagator, if any.
     pub fn transaction_context(&self) -> Option<Arc<EvaluationContext>> {
-        let propagator = Arc::clone(&self.shared.registry.read().propagator);
+        let propagator = Arc::clone(&self.shared.registry().propagator);
         crate::contain::call("propagator get", || propagator.get_transaction_context())
             .ok()
             .flatten()

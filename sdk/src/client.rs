@@ -1,27 +1,30 @@
 //! Clients and the evaluation pipeline (spec 1.2-1.4, 4.4, 6.1).
 //!
-//! One evaluation reads everything it depends on from one snapshot taken under one registry
-//! read lock: the provider's registration (with a lease that keeps it from being shut down until
-//! the evaluation ends), its status, the API hooks, the global context and the propagator (A15).
-//! It never re-reads any of them. The hot path takes no exclusive lock, and with no hooks and
-//! no context it allocates nothing beyond what the provider returns.
+//! One evaluation reads everything it depends on from one snapshot of one moment's
+//! configuration: the provider's registration (with a lease that keeps it from being shut down
+//! until the evaluation ends), its status, the API and client hooks, the global and client
+//! context and the propagator (A15). It never re-reads any of them. In the common case the
+//! snapshot is the thread's cached one, revalidated by a version number, and the evaluation
+//! takes no lock and writes no cache line another thread uses; with no hooks and no context it
+//! allocates nothing beyond what the provider returns (see `snapshot`).
 //!
-//! This module holds `Client`, its typed evaluation methods, the snapshot it takes and tracking;
-//! the stages after the snapshot (resolution, error details, the hook chain) are in `pipeline`.
+//! This module holds `Client`, its typed evaluation methods and tracking; `snapshot` takes the
+//! snapshot, and the stages after it (resolution, details, the hook chain) are in `pipeline`.
 
 mod pipeline;
+mod snapshot;
 
 use crate::context::EvaluationContext;
 use crate::evaluation::{EvaluationDetails, EvaluationOptions};
 use crate::events::{EventDetails, EventHandler, HandlerId, HandlerScope, ProviderEvent};
 use crate::hooks::{FlagType, Hook, HookHints};
 use crate::provider::{FeatureProvider, ProviderStatus, ResolutionResult};
-use crate::registry::Registration;
 use crate::shared::ApiShared;
 use crate::sync::{Arc, RwLock};
 use crate::tracking::TrackingEventDetails;
 use crate::value::Value;
-use pipeline::{error_details, resolve, HookRun, Snapshot};
+use pipeline::{error_details, recycle, resolve, resolved_details, HookRun, Hooked};
+use snapshot::Published;
 
 /// A type a flag can be evaluated as: `bool`, `i64`, `f64`, `String` or `Value` (structure).
 pub trait FlagValue: Clone + Send + Sized + 'static {
@@ -116,8 +119,9 @@ impl FlagValue for Value {
 }
 
 /// Per-client state, each guarded by its own `RwLock` and replaced whole on change. Lock order:
-/// the API's registry lock (read) is always taken first, by readers and writers alike, so that
-/// an evaluation's snapshot of API and client state is one moment's.
+/// the API's registry lock (read) first, then `hooks`, then `context`, by readers and writers
+/// alike; a writer bumps the API's configuration version before releasing its client lock, so
+/// that an evaluation's snapshot of API and client state is one moment's.
 struct ClientState {
     domain: Option<Arc<str>>,
     /// Client hooks (copy on write; concurrent adds never lose a hook: A8).
@@ -170,18 +174,21 @@ impl Client {
     /// Appends client hooks (spec 1.2.1); concurrent calls never lose a hook (A8).
     pub fn add_hooks(&self, hooks: impl IntoIterator<Item = Arc<dyn Hook>>) {
         let hooks: Vec<Arc<dyn Hook>> = hooks.into_iter().collect();
-        let _no_api_change = self.api.registry.read();
+        let _no_api_change = self.api.registry();
         let mut current = self.state.hooks.write();
         let mut list = Vec::with_capacity(current.len() + hooks.len());
         list.extend(current.iter().cloned());
         list.extend(hooks);
         *current = Arc::new(list);
+        self.api.bump_version();
     }
 
     /// Removes every client hook.
     pub fn clear_hooks(&self) {
-        let _no_api_change = self.api.registry.read();
-        *self.state.hooks.write() = Arc::new(Vec::new());
+        let _no_api_change = self.api.registry();
+        let mut current = self.state.hooks.write();
+        *current = Arc::new(Vec::new());
+        self.api.bump_version();
     }
 
     /// The client hooks, in the order they were added.
@@ -191,8 +198,10 @@ impl Client {
 
     /// Replaces the client's evaluation context.
     pub fn set_context(&self, context: EvaluationContext) {
-        let _no_api_change = self.api.registry.read();
-        *self.state.context.write() = Arc::new(context);
+        let _no_api_change = self.api.registry();
+        let mut current = self.state.context.write();
+        *current = Arc::new(context);
+        self.api.bump_version();
     }
 
     /// The client's evaluation context (spec 3.2.1).
@@ -202,7 +211,7 @@ impl Client {
 
     /// The status of the provider this client uses now (spec 1.7.1).
     pub fn provider_status(&self) -> ProviderStatus {
-        let registry = self.api.registry.read();
+        let registry = self.api.registry();
         registry.registration_for(self.domain()).status()
     }
 
@@ -239,8 +248,7 @@ impl Client {
         context: Option<&EvaluationContext>,
         options: Option<&EvaluationOptions>,
     ) -> bool {
-        self.evaluate(flag_key, default_value, context, options)
-            .value
+        self.evaluate_value(flag_key, default_value, context, options)
     }
 
     /// Evaluates `flag_key` as an integer (spec 1.3.1.1). Returns `default_value` on any error
@@ -252,8 +260,7 @@ impl Client {
         context: Option<&EvaluationContext>,
         options: Option<&EvaluationOptions>,
     ) -> i64 {
-        self.evaluate(flag_key, default_value, context, options)
-            .value
+        self.evaluate_value(flag_key, default_value, context, options)
     }
 
     /// Evaluates `flag_key` as a float (spec 1.3.1.1). Returns `default_value` on any error
@@ -265,8 +272,7 @@ impl Client {
         context: Option<&EvaluationContext>,
         options: Option<&EvaluationOptions>,
     ) -> f64 {
-        self.evaluate(flag_key, default_value, context, options)
-            .value
+        self.evaluate_value(flag_key, default_value, context, options)
     }
 
     /// Evaluates `flag_key` as a string (spec 1.3.1.1). Returns `default_value` on any error
@@ -278,8 +284,7 @@ impl Client {
         context: Option<&EvaluationContext>,
         options: Option<&EvaluationOptions>,
     ) -> String {
-        self.evaluate(flag_key, default_value.to_owned(), context, options)
-            .value
+        self.evaluate_value(flag_key, default_value.to_owned(), context, options)
     }
 
     /// Evaluates `flag_key` as a structure (spec 1.3.1.1). Returns `default_value` on any error
@@ -291,8 +296,7 @@ impl Client {
         context: Option<&EvaluationContext>,
         options: Option<&EvaluationOptions>,
     ) -> Value {
-        self.evaluate(flag_key, default_value, context, options)
-            .value
+        self.evaluate_value(flag_key, default_value, context, options)
     }
 
     /// Evaluates `flag_key` as a boolean, with details (spec 1.4.1.1). On any error the details
@@ -364,58 +368,108 @@ impl Client {
         context: Option<&EvaluationContext>,
         options: Option<&EvaluationOptions>,
     ) -> EvaluationDetails<T> {
-        let snapshot = self.snapshot();
-        let client_hooks = &snapshot.client_hooks;
-        let registration = Arc::clone(snapshot.lease.registration());
-        // Before hooks add the highest level below.
-        let merged = snapshot.merged_context(context);
-
-        let provider_hooks = registration.provider.hooks();
-        let invocation_hooks: &[Arc<dyn Hook>] = options.map_or(&[], |options| &options.hooks);
-        let no_hooks = snapshot.api_hooks.is_empty()
-            && client_hooks.is_empty()
-            && invocation_hooks.is_empty()
-            && provider_hooks.is_empty();
-        if no_hooks {
-            // The hot path: no hook machinery, no conversions to `Value`.
-            return match resolve(
-                &registration,
-                snapshot.status,
-                flag_key,
-                &default_value,
-                &merged,
-            ) {
-                Ok(details) => details,
-                Err(error) => error_details(flag_key, default_value, error),
-            };
-        }
-
-        // Spec 4.4.2: before runs API, client, invocation, provider; the others run reversed.
-        let hooks: Vec<&Arc<dyn Hook>> = snapshot
-            .api_hooks
-            .iter()
-            .chain(client_hooks.iter())
-            .chain(invocation_hooks.iter())
-            .chain(provider_hooks.iter())
-            .collect();
-        let empty_hints = HookHints::new();
-        let default_as_value = default_value.to_value();
-        let run = HookRun {
+        self.run(
             flag_key,
-            flag_type: T::FLAG_TYPE,
-            default_value: &default_as_value,
-            client_domain: self.domain(),
-            provider_name: &registration.name,
-            hooks: &hooks,
-            hints: options.map_or(&empty_hints, |options| &options.hints),
-        };
-        run.evaluate(merged, default_value, |merged, default_value| {
-            resolve(
-                &registration,
-                snapshot.status,
+            default_value,
+            context,
+            options,
+            |published, resolved, default_value| match resolved {
+                Ok(resolution) => resolved_details(flag_key, resolution, published.no_metadata()),
+                Err(error) => error_details(flag_key, default_value, error),
+            },
+            Hooked::into_details,
+        )
+    }
+
+    /// Evaluates a flag of any [`FlagValue`] type to its value alone: like [`Client::evaluate`],
+    /// without building details that nobody reads (no allocation for them).
+    fn evaluate_value<T: FlagValue>(
+        &self,
+        flag_key: &str,
+        default_value: T,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+    ) -> T {
+        self.run(
+            flag_key,
+            default_value,
+            context,
+            options,
+            |_, resolved, default_value| {
+                resolved.map_or(default_value, |resolution| resolution.value)
+            },
+            |hooked| {
+                recycle(hooked.details);
+                hooked.value
+            },
+        )
+    }
+
+    /// The evaluation pipeline: takes the snapshot, merges the context, and either resolves
+    /// directly (no hook at any level: the hot path, no hook machinery, no conversions to
+    /// `Value`) and hands the resolution to `plain`, or runs the hook chain around the
+    /// resolution and hands its details to `hooked`.
+    fn run<T: FlagValue, R>(
+        &self,
+        flag_key: &str,
+        default_value: T,
+        context: Option<&EvaluationContext>,
+        options: Option<&EvaluationOptions>,
+        plain: impl FnOnce(&Published, ResolutionResult<T>, T) -> R,
+        hooked: impl FnOnce(Hooked<T>) -> R,
+    ) -> R {
+        snapshot::with_snapshot(&self.api, &self.state, |snapshot| {
+            let published = snapshot.published;
+            let registration = snapshot.registration();
+            // Before hooks add the highest level below.
+            let merged = published.merged_context(context);
+
+            let provider_hooks = registration.provider.hooks();
+            let invocation_hooks: &[Arc<dyn Hook>] = options.map_or(&[], |options| &options.hooks);
+            let no_hooks = published.api_hooks.is_empty()
+                && published.client_hooks.is_empty()
+                && invocation_hooks.is_empty()
+                && provider_hooks.is_empty();
+            if no_hooks {
+                let resolved = resolve(
+                    registration,
+                    snapshot.status,
+                    flag_key,
+                    &default_value,
+                    &merged,
+                );
+                return plain(published, resolved, default_value);
+            }
+
+            // Spec 4.4.2: before runs API, client, invocation, provider; the others run reversed.
+            static NO_HINTS: HookHints = HookHints::new();
+            let default_as_value = default_value.to_value();
+            let run = HookRun {
                 flag_key,
-                default_value,
-                merged,
+                flag_type: T::FLAG_TYPE,
+                default_value: &default_as_value,
+                client_domain: self.domain(),
+                provider_name: &registration.name,
+                hooks: [
+                    &published.api_hooks,
+                    &published.client_hooks,
+                    invocation_hooks,
+                    provider_hooks,
+                ],
+                hints: options.map_or(&NO_HINTS, |options| &options.hints),
+                no_metadata: published.no_metadata(),
+                spare_data: published.spare_hook_data(),
+            };
+            hooked(
+                run.evaluate(merged, default_value, |merged, default_value| {
+                    resolve(
+                        registration,
+                        snapshot.status,
+                        flag_key,
+                        default_value,
+                        merged,
+                    )
+                }),
             )
         })
     }
@@ -429,37 +483,20 @@ impl Client {
         context: Option<&EvaluationContext>,
         details: Option<&TrackingEventDetails>,
     ) {
-        let snapshot = self.snapshot();
-        if matches!(
-            snapshot.status,
-            ProviderStatus::NotReady | ProviderStatus::Fatal
-        ) {
-            return;
-        }
-        let merged = snapshot.merged_context(context);
-        let empty = TrackingEventDetails::default();
-        let details = details.unwrap_or(&empty);
-        let provider = Arc::clone(&snapshot.lease.registration().provider);
-        let _contained = crate::contain::call("provider track", || {
-            provider.track(event_name, &merged, details)
+        snapshot::with_snapshot(&self.api, &self.state, |snapshot| {
+            if matches!(
+                snapshot.status,
+                ProviderStatus::NotReady | ProviderStatus::Fatal
+            ) {
+                return;
+            }
+            let merged = snapshot.published.merged_context(context);
+            let empty = TrackingEventDetails::default();
+            let details = details.unwrap_or(&empty);
+            let provider = &snapshot.registration().provider;
+            let _contained = crate::contain::call("provider track", || {
+                provider.track(event_name, &merged, details)
+            });
         });
-    }
-
-    /// Reads registration (with a lease), status, API and client hooks, global and client
-    /// context and propagator under one registry read lock. Client state is read inside it, and
-    /// its writers also hold the registry read lock, so an API change (which needs the write
-    /// lock) cannot land between the two reads.
-    fn snapshot(&self) -> Snapshot {
-        let registry = self.api.registry.read();
-        let registration = registry.registration_for(self.domain());
-        Snapshot {
-            lease: Registration::lease(registration),
-            status: registration.status(),
-            api_hooks: Arc::clone(&registry.hooks),
-            client_hooks: Arc::clone(&self.state.hooks.read()),
-            global_context: Arc::clone(&registry.context),
-            client_context: Arc::clone(&self.state.context.read()),
-            propagator: Arc::clone(&registry.propagator),
-        }
     }
 }

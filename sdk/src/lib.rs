@@ -25,9 +25,9 @@
 //! | shared state | mechanism | closes |
 //! |---|---|---|
 //! | provider bindings (default, domains) | one `RwLock` over the registry; every binding change is one write-lock critical section that swaps the slot, creates the registration and retires the old one | A1, A2, A3, A4 |
-//! | provider lifecycle | a state machine per registration: the creator of a registration runs `initialize`; a lease word (retired bit + lease count) makes exactly one thread run `shutdown`, after `initialize` and every in-flight evaluation have finished | A1, A2, A4, A6, A15 |
+//! | provider lifecycle | a state machine per registration: the creator of a registration runs `initialize`; a sharded lease count (a retired bit per shard, counted by one read-modify-write each) makes exactly one thread run `shutdown`, after `initialize` and every in-flight evaluation have finished | A1, A2, A4, A6, A15 |
 //! | provider status | an atomic per registration, written only by event dispatch under the events lock, before handlers run; a registration's status belongs to it alone, so a late event from a replaced provider cannot touch the current one | A5, A15 |
-//! | one evaluation's inputs | registration (leased), status, API hooks, global context and propagator read together under one read lock, once | A6, A15 |
+//! | one evaluation's inputs | registration (leased), status, API and client hooks, contexts and propagator read together, once: from the thread's cached snapshot while the configuration version stays the same before the lease and after the status read, else under the registry read lock | A6, A15 |
 //! | API and client hooks | copy-on-write lists replaced under a write lock | A7, A8 |
 //! | event handlers and delivery | one queue under the events lock; an immediate run on registration is queued in the same critical section as the registration; one drainer at a time runs handlers outside the lock | A10, A11 |
 //! | clear and shutdown | registry and handlers reset in one critical section holding both locks | A6, A9, A12 |

@@ -5,21 +5,28 @@
 //! same provider into a second slot reuses its registration; binding it again after it was
 //! retired makes a new one.
 //!
-//! # The lease word
+//! # Leases
 //!
-//! `Registration::leases` packs the whole lifecycle gate into one atomic word:
+//! A registration's lifecycle gate is its lease count, split into [`sync::LEASE_SHARDS`]
+//! cache-padded shards so that evaluations on different threads write different cache lines.
+//! Each shard is one atomic word:
 //!
 //! | bits      | meaning                                                                  |
 //! |-----------|--------------------------------------------------------------------------|
-//! | bit 0     | `RETIRED`: unbound from every slot; set once, under the registry write lock |
-//! | bits 1..  | the number of live leases: one per evaluation or track call in flight, plus one held by `initialize` while it runs |
+//! | bit 0     | `RETIRED`: unbound from every slot; set on every shard, once, under the registry write lock |
+//! | bits 1..  | the live leases taken on this shard: one per evaluation or track call in flight, plus (on shard 0) one held by `initialize` while it runs |
 //!
-//! Leases are only ever *acquired* under the registry read lock, from a registration reachable
-//! from the registry; `RETIRED` is only ever set under the registry write lock, when the last
-//! slot is unbound. So no lease is acquired after `RETIRED` is set, and the count can only fall
-//! from then on. Whoever takes the word to exactly `RETIRED` with no leases (the retiring thread
-//! when none were live, or else the last lease to be released) is the single caller of
-//! [`Registration::shut_down`]. Hence, by construction and not by timing:
+//! A lease is taken by one read-modify-write of its thread's shard, either under the registry
+//! read lock (then the registration is reachable from the registry, so not retired) or
+//! optimistically from a thread's cached snapshot (then the `RETIRED` bit in the word it
+//! replaced tells whether it arrived too late, and it backs out). Retiring sets `RETIRED` on
+//! every shard with one read-modify-write each, and so counts exactly the leases that arrived
+//! before it on each shard; it adds that count to `outstanding`. A lease released on a shard
+//! that is already `RETIRED` was counted, and takes one off `outstanding`. Whoever takes
+//! `outstanding` to zero (the retiring thread when no lease was live, or else the last
+//! counted lease to be released) is the single caller of [`Registration::shut_down`]. Every
+//! step is a read-modify-write, so no step can miss another on the same word, on any memory
+//! model. Hence, by construction and not by timing:
 //! - `shutdown` runs exactly once per registration;
 //! - it never overlaps `initialize`, an evaluation or a track call on that registration;
 //! - no evaluation resolves on a provider after its shutdown began.
@@ -32,19 +39,19 @@ use crate::events::EmitterLink;
 use crate::hooks::Hook;
 use crate::provider::{FeatureProvider, ProviderStatus};
 use crate::providers::NoOpProvider;
-use crate::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use crate::sync::{self, Arc, Condvar, Mutex};
+use crate::sync::atomic::{AtomicIsize, AtomicU8, AtomicUsize, Ordering};
+use crate::sync::{self, Arc, CachePadded, Condvar, Mutex};
 use crate::transaction::{ThreadLocalPropagator, TransactionContextPropagator};
 use std::collections::BTreeMap;
 
+/// The `RETIRED` bit of a lease shard word.
 const RETIRED: usize = 1;
+/// One live lease in a lease shard word.
 const ONE_LEASE: usize = 2;
 
-sync::thread_local! {
+sync::fast_thread_local! {
     /// How many leases the current thread holds. A thread that holds one must not wait for a
     /// provider shutdown: that shutdown may be waiting for this very lease.
-    // Not `const`: loom's `thread_local!` does not accept const initializers.
-    #[allow(clippy::missing_const_for_thread_local)]
     static LEASES_HELD: std::cell::Cell<usize> = std::cell::Cell::new(0);
 }
 
@@ -82,8 +89,8 @@ pub(crate) struct Registration {
     /// The provider's status as derived from its events. Written only under the events lock
     /// (so that it moves in step with the delivery queue); read anywhere.
     status: AtomicU8,
-    /// `RETIRED` bit and lease count; see the module docs.
-    leases: AtomicUsize,
+    /// The sharded lease count; see the module docs.
+    leases: Leases,
     /// The link the provider's emitter uses; cut at shutdown.
     pub(crate) emitter: Arc<EmitterLink>,
     /// The init outcome and shutdown flag, for threads that wait for them.
@@ -104,7 +111,7 @@ impl Registration {
             provider,
             name,
             ProviderStatus::NotReady,
-            ONE_LEASE,
+            1,
             InitState::Running,
         )
     }
@@ -134,7 +141,7 @@ impl Registration {
             provider,
             name,
             status: AtomicU8::new(status as u8),
-            leases: AtomicUsize::new(leases),
+            leases: Leases::new(leases),
             emitter: Arc::new(EmitterLink::new()),
             lifecycle: Mutex::new(
                 "registration.lifecycle",
@@ -151,33 +158,52 @@ impl Registration {
         ProviderStatus::from_u8(self.status.load(Ordering::Acquire))
     }
 
+    /// The status, read lock-free by an evaluation's fast path: the latest written (see
+    /// `sync::read_current_u8`).
+    pub(crate) fn current_status(&self) -> ProviderStatus {
+        ProviderStatus::from_u8(sync::read_current_u8(&self.status))
+    }
+
     /// Only the events module calls this, under the events lock.
+    ///
+    /// A read-modify-write rather than a store, so that every write of the status is part of
+    /// the same chain as the fast path's reads (`current_status`, a read-modify-write under the
+    /// checkers): under loom a plain store racing with one could be ordered before it and lost.
     pub(crate) fn set_status(&self, status: ProviderStatus) {
-        self.status.store(status as u8, Ordering::Release);
+        self.status.swap(status as u8, Ordering::AcqRel);
     }
 
     pub(crate) fn is_retired(&self) -> bool {
-        self.leases.load(Ordering::Acquire) & RETIRED != 0
+        self.leases.is_retired()
     }
 
     pub(crate) fn is_same_provider(&self, provider: &Arc<dyn FeatureProvider>) -> bool {
         std::ptr::addr_eq(Arc::as_ptr(&self.provider), Arc::as_ptr(provider))
     }
 
-    /// Takes a lease. The caller must hold the registry lock (read or write) and have reached
-    /// `this` through the registry, so `this` is not retired.
-    pub(crate) fn lease(this: &Arc<Registration>) -> Lease {
-        sync::step("atomic registration.leases += 1");
-        let previous = this.leases.fetch_add(ONE_LEASE, Ordering::AcqRel);
-        debug_assert_eq!(
-            previous & RETIRED,
-            0,
-            "lease taken on a retired registration"
-        );
+    /// Takes a lease on `shard`. The caller holds the registry lock (read or write) and reached
+    /// `self` through the registry, so `self` is not retired.
+    pub(crate) fn lease(&self, shard: usize) -> Lease<'_> {
+        let taken = self.leases.acquire(shard);
+        debug_assert!(taken, "lease taken on a retired registration");
         note_lease_taken();
         Lease {
-            registration: Arc::clone(this),
+            registration: self,
+            shard,
         }
+    }
+
+    /// Takes a lease on `shard` without the registry lock, from a snapshot that may be out of
+    /// date: `None` when the registration was already retired (nothing is then held).
+    pub(crate) fn try_lease(&self, shard: usize) -> Option<Lease<'_>> {
+        if !self.leases.acquire(shard) {
+            return None;
+        }
+        note_lease_taken();
+        Some(Lease {
+            registration: self,
+            shard,
+        })
     }
 
     /// Marks the registration retired. The caller holds the registry write lock and has just
@@ -185,19 +211,7 @@ impl Registration {
     /// must call [`Registration::shut_down`] once it has released the lock.
     #[must_use]
     fn retire(&self) -> bool {
-        sync::step("atomic registration.leases |= RETIRED");
-        let previous = self.leases.fetch_or(RETIRED, Ordering::AcqRel);
-        debug_assert_eq!(previous & RETIRED, 0, "registration retired twice");
-        previous == 0
-    }
-
-    /// Gives back one lease; returns `true` when the caller was the last lease of a retired
-    /// registration and so must call [`Registration::shut_down`].
-    #[must_use]
-    fn release(&self) -> bool {
-        sync::step("atomic registration.leases -= 1");
-        let previous = self.leases.fetch_sub(ONE_LEASE, Ordering::AcqRel);
-        previous == ONE_LEASE | RETIRED
+        self.leases.retire()
     }
 
     /// Runs the provider's `shutdown`, cuts its emitter and reports `NOT_READY` (spec 1.7.6).
@@ -237,7 +251,7 @@ impl Registration {
         lifecycle.init = InitState::Done(outcome);
         drop(lifecycle);
         self.lifecycle_changed.notify_all();
-        self.release()
+        self.leases.release(INIT_SHARD)
     }
 
     /// Blocks until `initialize` has finished and returns its outcome.
@@ -276,22 +290,98 @@ impl Registration {
 
 /// Proof that a registration will not be shut down while this value lives. Dropping the last
 /// lease of a retired registration runs its shutdown on the dropping thread.
-pub(crate) struct Lease {
-    registration: Arc<Registration>,
+///
+/// It borrows the registration instead of holding an `Arc` to it: the caller's snapshot keeps
+/// the registration alive, and an evaluation then writes no shared reference count.
+pub(crate) struct Lease<'a> {
+    registration: &'a Registration,
+    shard: usize,
 }
 
-impl Lease {
-    pub(crate) fn registration(&self) -> &Arc<Registration> {
-        &self.registration
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        note_lease_released();
+        if self.registration.leases.release(self.shard) {
+            self.registration.shut_down();
+        }
     }
 }
 
-impl Drop for Lease {
-    fn drop(&mut self) {
-        note_lease_released();
-        if self.registration.release() {
-            self.registration.shut_down();
+/// The shard that holds the init lease of a registration created uninitialized.
+const INIT_SHARD: usize = 0;
+
+/// A registration's lease count, sharded; see the module docs for the protocol.
+struct Leases {
+    /// One word per shard: `RETIRED` bit and `ONE_LEASE` per live lease taken on the shard.
+    shards: Box<[CachePadded<AtomicUsize>]>,
+    /// Once retired: the leases counted at retirement minus those released since (it may dip
+    /// below zero while the retiring thread is still counting). Zero again means none is live.
+    outstanding: AtomicIsize,
+}
+
+impl Leases {
+    /// No shard retired, and `init_leases` leases live on the init shard.
+    fn new(init_leases: usize) -> Self {
+        let shards = (0..sync::LEASE_SHARDS)
+            .map(|shard| {
+                let leases = if shard == INIT_SHARD { init_leases } else { 0 };
+                CachePadded::new(AtomicUsize::new(leases * ONE_LEASE))
+            })
+            .collect();
+        Self {
+            shards,
+            outstanding: AtomicIsize::new(0),
         }
+    }
+
+    fn shard(&self, shard: usize) -> &AtomicUsize {
+        &self.shards[shard % self.shards.len()]
+    }
+
+    /// Takes a lease on `shard`; backs out and returns `false` if the shard is retired (the
+    /// retiring thread counted the leases before this one, and not this one).
+    fn acquire(&self, shard: usize) -> bool {
+        let word = self.shard(shard);
+        sync::step("atomic registration.leases += 1");
+        let previous = word.fetch_add(ONE_LEASE, Ordering::AcqRel);
+        if previous & RETIRED == 0 {
+            return true;
+        }
+        sync::step("atomic registration.leases -= 1 (retired: back out)");
+        word.fetch_sub(ONE_LEASE, Ordering::AcqRel);
+        false
+    }
+
+    /// Gives back a lease taken on `shard`; returns `true` when it was the last live lease of
+    /// a retired registration, so the caller must run the shutdown.
+    fn release(&self, shard: usize) -> bool {
+        sync::step("atomic registration.leases -= 1");
+        let previous = self.shard(shard).fetch_sub(ONE_LEASE, Ordering::AcqRel);
+        if previous & RETIRED == 0 {
+            return false;
+        }
+        // Counted at retirement: take it off the outstanding count.
+        sync::step("atomic registration.outstanding -= 1");
+        self.outstanding.fetch_sub(1, Ordering::AcqRel) == 1
+    }
+
+    /// Sets `RETIRED` on every shard, counting the leases live on each at that moment. Returns
+    /// `true` when none was live or all have been released since (the caller runs the shutdown).
+    fn retire(&self) -> bool {
+        let mut counted: isize = 0;
+        for word in self.shards.iter() {
+            sync::step("atomic registration.leases |= RETIRED");
+            let previous = word.fetch_or(RETIRED, Ordering::AcqRel);
+            debug_assert_eq!(previous & RETIRED, 0, "registration retired twice");
+            counted += (previous / ONE_LEASE) as isize;
+        }
+        sync::step("atomic registration.outstanding += counted");
+        let released_meanwhile = self.outstanding.fetch_add(counted, Ordering::AcqRel);
+        released_meanwhile + counted == 0
+    }
+
+    fn is_retired(&self) -> bool {
+        self.shards[0].load(Ordering::Acquire) & RETIRED != 0
     }
 }
 

@@ -31,13 +31,22 @@ use crate::events::{
     HandlerId, HandlerScope, ProviderEvent, ProviderEventDetails,
 };
 use crate::registry::{Registration, Registry};
-use crate::sync::{self, Arc, Condvar, Mutex, RwLock};
+use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{self, Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The shared state of one API instance.
 pub(crate) struct ApiShared {
     /// Providers, API hooks, global context and the propagator: everything one evaluation reads,
-    /// read together under one read lock (A15). See `Registry` for its invariant.
-    pub(crate) registry: RwLock<Registry>,
+    /// read together under one read lock (A15). See `Registry` for its invariant. Read through
+    /// [`ApiShared::registry`], written only through [`ApiShared::registry_mut`].
+    registry: RwLock<Registry>,
+    /// The configuration version: bumped by every change to what an evaluation reads (the
+    /// registry, a client's hooks or context) before that change's lock is released. A thread
+    /// keeps a snapshot per client and reuses it while the version is unchanged (see
+    /// `client::snapshot`).
+    version: AtomicU64,
+    /// Hands out lease shards to threads, round robin (see `registry`).
+    next_shard: AtomicUsize,
     /// Event handlers and the delivery queue. Taken after `registry` when both are needed.
     pub(crate) events: Mutex<EventState>,
     /// Signalled when a delivery finishes (paired with `events`).
@@ -51,13 +60,86 @@ sync::thread_local! {
     static DRAINING_HERE: std::cell::Cell<bool> = std::cell::Cell::new(false);
 }
 
+sync::fast_thread_local! {
+    /// The calling thread's lease shard, `usize::MAX` until given one.
+    static LEASE_SHARD: std::cell::Cell<usize> = std::cell::Cell::new(usize::MAX);
+}
+
+/// Write access to the registry; bumps the configuration version on drop, under the lock.
+pub(crate) struct RegistryWrite<'a> {
+    guard: RwLockWriteGuard<'a, Registry>,
+    version: &'a AtomicU64,
+}
+
+impl std::ops::Deref for RegistryWrite<'_> {
+    type Target = Registry;
+    fn deref(&self) -> &Registry {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for RegistryWrite<'_> {
+    fn deref_mut(&mut self) -> &mut Registry {
+        &mut self.guard
+    }
+}
+
+impl Drop for RegistryWrite<'_> {
+    fn drop(&mut self) {
+        // Runs before `guard` is dropped, so the bump is inside the critical section.
+        sync::step("atomic api.version += 1");
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 impl ApiShared {
     pub(crate) fn new() -> Self {
         Self {
             registry: RwLock::new("registry.read", "registry.write", Registry::new()),
+            version: AtomicU64::new(0),
+            next_shard: AtomicUsize::new(0),
             events: Mutex::new("events", EventState::default()),
             delivered: Condvar::new(),
         }
+    }
+
+    /// The registry, for reading.
+    pub(crate) fn registry(&self) -> RwLockReadGuard<'_, Registry> {
+        self.registry.read()
+    }
+
+    /// The registry, for writing: the guard bumps the configuration version when it is
+    /// dropped, before the lock is released, so no change can forget to.
+    pub(crate) fn registry_mut(&self) -> RegistryWrite<'_> {
+        RegistryWrite {
+            guard: self.registry.write(),
+            version: &self.version,
+        }
+    }
+
+    /// The configuration version (see the field).
+    pub(crate) fn version(&self) -> u64 {
+        sync::step("atomic api.version load");
+        sync::read_current_u64(&self.version)
+    }
+
+    /// Bumps the configuration version after a change to a client's hooks or context, made
+    /// while holding that client lock (and the registry read lock).
+    pub(crate) fn bump_version(&self) {
+        sync::step("atomic api.version += 1");
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The lease shard of the calling thread: given out once per thread, round robin, by the
+    /// first API instance the thread evaluates on (any stable per-thread value would do).
+    pub(crate) fn lease_shard(&self) -> usize {
+        let assigned = LEASE_SHARD.with(|shard| shard.get());
+        if assigned != usize::MAX {
+            return assigned;
+        }
+        let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % sync::LEASE_SHARDS;
+        LEASE_SHARD.with(|slot| slot.set(shard));
+        shard
     }
 
     /// Starts a registration this thread created: waits until the provider's previous

@@ -24,6 +24,19 @@
 
 pub use std::sync::{Arc, Weak};
 
+/// Pads and aligns a value to a cache line, so that a per-thread slot shares its line with no
+/// other thread's (`crossbeam-utils`' padding knows each architecture's line size). Not a
+/// synchronization primitive: the atomics inside come from this facade.
+pub(crate) use crossbeam_utils::CachePadded;
+
+/// How many shards a registration's lease count is split into (see `registry`): enough that
+/// the threads of a busy server rarely share one in production; two under the checkers, the
+/// fewest that still has threads on different shards, to keep their state space small.
+#[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+pub(crate) const LEASE_SHARDS: usize = 16;
+#[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
+pub(crate) const LEASE_SHARDS: usize = 2;
+
 /// A cell initialized once, for the process-wide API instance. Production builds only: the
 /// checkers cannot model a value that outlives one execution.
 #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
@@ -154,7 +167,20 @@ checker_facade!(shuttle);
 checker_facade!(loom);
 
 pub(crate) use backend::thread_local;
+
+/// Declares a thread-local with a `const` initializer where the backend accepts one (`std`: no
+/// lazy-initialization check on each access, which the evaluation hot path feels) and a lazy one
+/// under the checkers (loom's `thread_local!` accepts no `const`).
+macro_rules! fast_thread_local {
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;) => {
+        #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+        std::thread_local! { $(#[$attr])* static $name: $t = const { $init }; }
+        #[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
+        $crate::sync::thread_local! { $(#[$attr])* static $name: $t = $init; }
+    };
+}
 pub use backend::{atomic, MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+pub(crate) use fast_thread_local;
 
 /// A hook that checker builds call at every lock acquisition and at every entry into user code,
 /// so that a harness can print a readable interleaving. Production builds never call it.
@@ -250,6 +276,40 @@ pub mod observe {
 pub(crate) fn step(what: &'static str) {
     #[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
     observe::step(what);
+}
+
+/// Reads, without a lock, an atomic that a lock-free fast path validates against (the
+/// configuration version, a provider's status), so that an operation that starts after a write
+/// ended sees that write.
+///
+/// In production this is an `Acquire` load: hardware makes a store visible to every load that
+/// starts after it has completed, which is what makes a read-only fast path linearizable in
+/// real time (RCU and seqlock readers rely on the same). The C11 model has no such bound: it
+/// lets a load with no happens-before edge to a store read an older value however late it
+/// runs, so under loom a read-only fast path would appear to use a configuration older than one
+/// whose change had already returned. The checker builds therefore read the latest value, with
+/// a read-modify-write that writes nothing new (the checker twin of that hardware guarantee).
+/// Only these reads get it; every other atomic keeps the full weak-memory model under loom.
+#[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+#[inline]
+pub(crate) fn read_current_u64(atomic: &atomic::AtomicU64) -> u64 {
+    atomic.load(atomic::Ordering::Acquire)
+}
+#[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
+pub(crate) fn read_current_u64(atomic: &atomic::AtomicU64) -> u64 {
+    atomic.fetch_add(0, atomic::Ordering::AcqRel)
+}
+
+/// [`read_current_u64`] for a byte-sized atomic.
+#[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+#[inline]
+pub(crate) fn read_current_u8(atomic: &atomic::AtomicU8) -> u8 {
+    atomic.load(atomic::Ordering::Acquire)
+}
+/// [`read_current_u64`] for a byte-sized atomic.
+#[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
+pub(crate) fn read_current_u8(atomic: &atomic::AtomicU8) -> u8 {
+    atomic.fetch_add(0, atomic::Ordering::AcqRel)
 }
 
 /// A mutual-exclusion lock with a name for traces.

@@ -22,11 +22,9 @@ pub trait TransactionContextPropagator: Send + Sync + 'static {
 /// Identifies one propagator instance in the thread-local table.
 struct PropagatorKey;
 
-sync::thread_local! {
+sync::fast_thread_local! {
     /// This thread's transaction contexts, one per live `ThreadLocalPropagator`. Entries of
-    /// dropped propagators are pruned on the next set. Not `const`: loom's `thread_local!` does
-    /// not accept const initializers.
-    #[allow(clippy::missing_const_for_thread_local)]
+    /// dropped propagators are pruned on the next set.
     static THREAD_CONTEXTS: RefCell<Vec<(Weak<PropagatorKey>, Arc<EvaluationContext>)>> =
         RefCell::new(Vec::new());
 }

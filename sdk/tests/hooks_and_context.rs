@@ -270,3 +270,113 @@ fn thread_local_transaction_context_is_per_thread_and_per_instance() {
     );
     assert!(Api::new().transaction_context().is_none());
 }
+
+/// A hook that records the data it finds in `before`, then writes into it, so that a second
+/// evaluation shows whether the first one's data leaked into it.
+struct DataHook(Arc<Mutex<Vec<usize>>>);
+
+impl Hook for DataHook {
+    fn before(
+        &self,
+        _context: &openfeature_sdk::HookContext<'_>,
+        _hints: &openfeature_sdk::HookHints,
+        data: &mut openfeature_sdk::HookData,
+    ) -> Result<Option<EvaluationContext>, openfeature_sdk::EvaluationError> {
+        self.0.lock().unwrap().push(data.len());
+        data.insert("seen".to_owned(), Value::Bool(true));
+        Ok(None)
+    }
+}
+
+#[test]
+fn every_evaluation_starts_with_empty_hook_data_on_the_same_thread() {
+    let api = Api::new();
+    api.set_provider_and_wait(CountingProvider::new("p0", Init::Succeeds))
+        .expect("p0");
+    let found = Arc::new(Mutex::new(Vec::new()));
+    let client = api.client();
+    client.add_hooks([
+        Arc::new(DataHook(Arc::clone(&found))) as Arc<dyn Hook>,
+        Arc::new(DataHook(Arc::clone(&found))) as Arc<dyn Hook>,
+    ]);
+    for _ in 0..3 {
+        client.get_bool_value("flag", false, None, None);
+        client.get_bool_details("flag", false, None, None);
+    }
+    // Each hook wrote its data every time, and found it empty every time.
+    assert_eq!(*found.lock().unwrap(), vec![0; 12]);
+}
+
+#[test]
+fn details_carry_their_own_key_and_metadata_after_value_evaluations_on_the_same_thread() {
+    /// Returns metadata for `with-metadata` only.
+    struct Metadata;
+    impl FeatureProvider for Metadata {
+        fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
+            openfeature_sdk::ProviderMetadata::new("metadata")
+        }
+        fn resolve_bool(
+            &self,
+            key: &str,
+            _: bool,
+            _: &EvaluationContext,
+        ) -> ResolutionResult<bool> {
+            let resolution = ResolutionDetails::new(true);
+            if key != "with-metadata" {
+                return Ok(resolution);
+            }
+            let metadata = [("owner".to_owned(), Value::from("team"))]
+                .into_iter()
+                .collect();
+            Ok(ResolutionDetails {
+                flag_metadata: Some(Arc::new(metadata)),
+                ..resolution
+            })
+        }
+        fn resolve_int(&self, _: &str, d: i64, _: &EvaluationContext) -> ResolutionResult<i64> {
+            Ok(ResolutionDetails::new(d))
+        }
+        fn resolve_float(&self, _: &str, d: f64, _: &EvaluationContext) -> ResolutionResult<f64> {
+            Ok(ResolutionDetails::new(d))
+        }
+        fn resolve_string(
+            &self,
+            _: &str,
+            d: &str,
+            _: &EvaluationContext,
+        ) -> ResolutionResult<String> {
+            Ok(ResolutionDetails::new(d.to_owned()))
+        }
+        fn resolve_object(
+            &self,
+            _: &str,
+            d: &Value,
+            _: &EvaluationContext,
+        ) -> ResolutionResult<Value> {
+            Ok(ResolutionDetails::new(d.clone()))
+        }
+    }
+    struct Nothing;
+    impl Hook for Nothing {}
+    let api = Api::new();
+    api.set_provider_and_wait(Arc::new(Metadata))
+        .expect("provider");
+    api.add_hooks([Arc::new(Nothing) as Arc<dyn Hook>]);
+    let client = api.client();
+    // Value evaluations with hooks hand their details' key and empty metadata back for reuse.
+    assert!(client.get_bool_value("a-rather-long-flag-key", false, None, None));
+    assert!(client.get_bool_value("with-metadata", false, None, None));
+    let details = client.get_bool_details("b", false, None, None);
+    assert_eq!(details.flag_key, "b");
+    assert!(details.flag_metadata.is_empty());
+    let details = client.get_bool_details("with-metadata", false, None, None);
+    assert_eq!(details.flag_key, "with-metadata");
+    assert_eq!(
+        details.flag_metadata.get("owner"),
+        Some(&Value::from("team"))
+    );
+    assert!(client.get_bool_value("c", false, None, None));
+    let details = client.get_bool_details("d", false, None, None);
+    assert_eq!(details.flag_key, "d");
+    assert!(details.flag_metadata.is_empty());
+}

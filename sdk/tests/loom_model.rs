@@ -1,5 +1,9 @@
-//! Exhaustive loom model of the lease word: replacing the default provider while another thread
-//! evaluates shuts the old provider down exactly once and never before the evaluation ends.
+//! Exhaustive loom model of the lease protocol and the per-thread snapshots (see the SDK's
+//! `registry` and `client::snapshot` modules): replacing or shutting down a provider while other
+//! threads evaluate, on both lease shards, from cached and fresh snapshots, shuts the old
+//! provider down exactly once, never before the last evaluation on it ends, and never lets an
+//! evaluation resolve on it afterwards. Under loom the SDK splits leases into two shards, handed
+//! to threads round robin in the order they first evaluate.
 //!
 //! Runs only in the loom build, in its own target directory:
 //! `RUSTFLAGS="--cfg openfeature_sdk_loom" cargo test --release -p openfeature-sdk --test loom_model --target-dir target/loom`.
@@ -16,6 +20,7 @@ use std::sync::Arc;
 #[derive(Default)]
 struct Counting {
     shutdowns: AtomicUsize,
+    resolves: AtomicUsize,
     resolved_after_shutdown: AtomicUsize,
 }
 
@@ -30,6 +35,7 @@ impl FeatureProvider for Counting {
         self.shutdowns.fetch_add(1, Ordering::SeqCst);
     }
     fn resolve_bool(&self, _: &str, _: bool, _: &EvaluationContext) -> ResolutionResult<bool> {
+        self.resolves.fetch_add(1, Ordering::SeqCst);
         if self.shutdowns.load(Ordering::SeqCst) > 0 {
             self.resolved_after_shutdown.fetch_add(1, Ordering::SeqCst);
         }
@@ -49,15 +55,30 @@ impl FeatureProvider for Counting {
     }
 }
 
+/// Runs `model` under loom with `bound` preemptions; returns how many executions it explored.
+fn explore(bound: usize, model: impl Fn() + Sync + Send + 'static) -> usize {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(bound);
+    let explored = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&explored);
+    builder.check(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        model();
+    });
+    explored.load(Ordering::SeqCst)
+}
+
+/// The old provider was shut down exactly once and nothing resolved on it afterwards; the new
+/// one is live.
+fn assert_replaced_once(old: &Counting, new: &Counting) {
+    assert_eq!(old.shutdowns.load(Ordering::SeqCst), 1);
+    assert_eq!(old.resolved_after_shutdown.load(Ordering::SeqCst), 0);
+    assert_eq!(new.shutdowns.load(Ordering::SeqCst), 0);
+}
+
 #[test]
 fn replace_while_evaluating_shuts_down_once_after_the_evaluation() {
-    let mut builder = loom::model::Builder::new();
-    // Two preemptions cover every order of the two threads' lock and lease steps here.
-    builder.preemption_bound = Some(2);
-    // Counts the executions loom explores, to show the model is not trivially one schedule.
-    static EXPLORED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    builder.check(|| {
-        EXPLORED.fetch_add(1, Ordering::SeqCst);
+    let explored = explore(2, || {
         let api = Api::new();
         let old = Arc::new(Counting::default());
         let new = Arc::new(Counting::default());
@@ -67,12 +88,100 @@ fn replace_while_evaluating_shuts_down_once_after_the_evaluation() {
             loom::thread::spawn(move || api.client().get_bool_value("flag", false, None, None))
         };
         api.set_provider_and_wait(new.clone()).expect("new");
+        // `true` from either provider, or the default while `new` initializes.
         let _ = evaluator.join().expect("evaluator");
-        assert_eq!(old.shutdowns.load(Ordering::SeqCst), 1);
-        assert_eq!(old.resolved_after_shutdown.load(Ordering::SeqCst), 0);
-        assert_eq!(new.shutdowns.load(Ordering::SeqCst), 0);
+        assert_replaced_once(&old, &new);
     });
-    let explored = EXPLORED.load(Ordering::SeqCst);
+    println!("loom explored {explored} executions");
+    assert!(explored > 10, "loom explored only {explored} executions");
+}
+
+/// Two readers on the two lease shards, one of them from a snapshot cached before the replace
+/// began, while a third thread retires the provider they read: the retire counts each shard's
+/// lease or makes it back out, and the last lease to go runs the shutdown.
+#[test]
+fn retire_while_readers_hold_leases_on_both_shards() {
+    let explored = explore(4, || {
+        let api = Api::new();
+        let old = Arc::new(Counting::default());
+        let new = Arc::new(Counting::default());
+        api.set_provider_and_wait(old.clone()).expect("old");
+        let client = api.client();
+        // The main thread takes shard 0 and caches a snapshot of `old`.
+        assert!(client.get_bool_value("flag", false, None, None));
+        let reader = {
+            let client = client.clone();
+            // Shard 1, with no snapshot yet: it takes one under the lock.
+            loom::thread::spawn(move || client.get_bool_value("flag", false, None, None))
+        };
+        let writer = {
+            let api = api.clone();
+            let new = new.clone();
+            loom::thread::spawn(move || api.set_provider_and_wait(new).expect("new"))
+        };
+        // From the cached snapshot, unless the writer moved the version first. Concurrent
+        // evaluations answer `true` from either provider or the default while `new`
+        // initializes; what matters is the providers' lifecycle below.
+        let _ = client.get_bool_value("flag", false, None, None);
+        let _ = reader.join().expect("reader");
+        writer.join().expect("writer");
+        assert_replaced_once(&old, &new);
+    });
+    println!("loom explored {explored} executions");
+    assert!(explored > 10, "loom explored only {explored} executions");
+}
+
+/// A client evaluated on one thread (which caches its snapshot) is moved to another thread that
+/// evaluates while the provider is replaced, then used again on the first thread, whose cached
+/// snapshot is now stale: no evaluation resolves on a provider after its shutdown, the stale
+/// snapshot is never used after the replace, and the old provider shuts down once.
+#[test]
+fn a_client_that_migrates_threads_never_uses_a_stale_snapshot() {
+    let explored = explore(4, || {
+        let api = Api::new();
+        let old = Arc::new(Counting::default());
+        let new = Arc::new(Counting::default());
+        api.set_provider_and_wait(old.clone()).expect("old");
+        let client = api.client();
+        assert!(client.get_bool_value("flag", false, None, None));
+        let migrated = {
+            let client = client.clone();
+            loom::thread::spawn(move || client.get_bool_value("flag", false, None, None))
+        };
+        api.set_provider_and_wait(new.clone()).expect("new");
+        let _ = migrated.join().expect("migrated reader");
+        // After the replace returned: the cached snapshot of `old` must not be used.
+        let resolved_before = new.resolves.load(Ordering::SeqCst);
+        assert!(client.get_bool_value("flag", false, None, None));
+        assert_eq!(new.resolves.load(Ordering::SeqCst), resolved_before + 1);
+        assert_replaced_once(&old, &new);
+    });
+    println!("loom explored {explored} executions");
+    assert!(explored > 10, "loom explored only {explored} executions");
+}
+
+/// `Api::shutdown` while a reader holds a lease: shutdown returns only once the provider's
+/// `shutdown` has run, which is after the reader's resolve, exactly once, whichever thread ends
+/// up running it.
+#[test]
+fn shutdown_waits_for_the_last_reader() {
+    let explored = explore(4, || {
+        let api = Api::new();
+        let provider = Arc::new(Counting::default());
+        api.set_provider_and_wait(provider.clone())
+            .expect("provider");
+        let reader = {
+            let client = api.client();
+            loom::thread::spawn(move || client.get_bool_value("flag", false, None, None))
+        };
+        api.shutdown();
+        assert_eq!(provider.shutdowns.load(Ordering::SeqCst), 1);
+        // The reader answered from the provider (true) or, once it was unbound, the no-op
+        // default (false); never from the provider after its shutdown.
+        let _ = reader.join().expect("reader");
+        assert_eq!(provider.shutdowns.load(Ordering::SeqCst), 1);
+        assert_eq!(provider.resolved_after_shutdown.load(Ordering::SeqCst), 0);
+    });
     println!("loom explored {explored} executions");
     assert!(explored > 10, "loom explored only {explored} executions");
 }

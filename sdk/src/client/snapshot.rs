@@ -1,0 +1,260 @@
+//! The snapshot one evaluation works from, and the per-thread cache that makes taking it cost
+//! no shared write in the common case.
+//!
+//! # Published snapshots
+//!
+//! A [`Published`] holds everything an evaluation reads from its API instance and client (the
+//! registration of the client's provider, API and client hooks, global and client context, the
+//! propagator), as of one configuration *version* (`ApiShared::version`). Every change to any of
+//! these bumps the version inside the critical section that makes it, so a snapshot built under
+//! the locks with version `v` describes the configuration for as long as the version stays `v`.
+//!
+//! Each thread keeps its latest `Published` per client in a thread-local cache, behind an `Rc`
+//! (a thread-local reference count). An evaluation then:
+//! 1. loads the version (a read of a line that only writers write);
+//! 2. finds the thread's snapshot of this client for that version;
+//! 3. takes a lease on the snapshot's registration, on the thread's own lease shard (a
+//!    read-modify-write of a cache line no other thread uses, in the common case); the lease
+//!    backs out if the registration was retired meanwhile;
+//! 4. reads the provider's status;
+//! 5. loads the version again.
+//!
+//! If any step fails (no snapshot for this version, the registration retired, the version moved)
+//! it takes the snapshot the locked way instead: under the registry read lock and the client's
+//! locks, which exclude every configuration change, it builds a fresh `Published`, leases,
+//! reads the status and caches the result. Either way the evaluation sees one moment's
+//! configuration (A15): on the fast path, no change landed between steps 1 and 5, so the
+//! registration, hooks and contexts were current throughout and the status read at step 4 is
+//! theirs at that instant (a status written after a later change would carry that change's
+//! version bump with it, and step 5 would see it).
+//!
+//! A cached snapshot keeps a replaced provider's memory (never its lifecycle: the lease protocol
+//! alone decides when `shutdown` runs) until the thread next evaluates through that client, or
+//! until the entry is evicted by newer ones.
+
+use super::pipeline::HookDataList;
+use super::ClientState;
+use crate::context::EvaluationContext;
+use crate::evaluation::FlagMetadata;
+use crate::hooks::Hook;
+use crate::provider::ProviderStatus;
+use crate::registry::{Lease, Registration, Registry};
+use crate::shared::ApiShared;
+use crate::sync::{self, Arc, Weak};
+use crate::transaction::TransactionContextPropagator;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// How many clients' snapshots one thread keeps; the oldest is evicted first.
+const CACHED_CLIENTS: usize = 8;
+
+/// Everything an evaluation reads from the API and its client, as of one configuration version.
+pub(super) struct Published {
+    version: u64,
+    pub(super) registration: Arc<Registration>,
+    pub(super) api_hooks: Arc<Vec<Arc<dyn Hook>>>,
+    pub(super) client_hooks: Arc<Vec<Arc<dyn Hook>>>,
+    global_context: Arc<EvaluationContext>,
+    client_context: Arc<EvaluationContext>,
+    /// The global context overlaid with the client's: the merged context of every evaluation
+    /// with no transaction context, computed once per snapshot instead of once per evaluation.
+    base_context: EvaluationContext,
+    propagator: Arc<dyn TransactionContextPropagator>,
+    /// The flag metadata of details whose provider returned none: one empty map per snapshot
+    /// (so per thread), shared instead of allocated per evaluation.
+    no_metadata: FlagMetadata,
+    /// Per-hook data maps for the hook chain, reused across this thread's evaluations.
+    spare_hook_data: RefCell<HookDataList>,
+}
+
+impl Published {
+    pub(super) fn no_metadata(&self) -> &FlagMetadata {
+        &self.no_metadata
+    }
+
+    pub(super) fn spare_hook_data(&self) -> &RefCell<HookDataList> {
+        &self.spare_hook_data
+    }
+
+    /// Reads the snapshot; the caller holds the registry read lock and both client read locks.
+    fn read(
+        registry: &Registry,
+        client: &ClientState,
+        client_hooks: &Arc<Vec<Arc<dyn Hook>>>,
+        client_context: &Arc<EvaluationContext>,
+        version: u64,
+    ) -> Self {
+        let global_context = Arc::clone(&registry.context);
+        let base_context = EvaluationContext::merged([global_context.as_ref(), client_context]);
+        Published {
+            version,
+            registration: Arc::clone(registry.registration_for(client.domain.as_deref())),
+            api_hooks: Arc::clone(&registry.hooks),
+            client_hooks: Arc::clone(client_hooks),
+            global_context,
+            client_context: Arc::clone(client_context),
+            base_context,
+            propagator: Arc::clone(&registry.propagator),
+            no_metadata: FlagMetadata::default(),
+            spare_hook_data: RefCell::new(HookDataList::new()),
+        }
+    }
+
+    /// The snapshot's context levels merged with the invocation's, in the order of spec 3.2.3:
+    /// global < transaction < client < invocation. The transaction context comes from the
+    /// snapshot's propagator (user code, called outside every lock). Borrows instead of
+    /// merging when only one level has anything in it.
+    pub(super) fn merged_context<'c>(
+        &'c self,
+        invocation: Option<&'c EvaluationContext>,
+    ) -> Cow<'c, EvaluationContext> {
+        let transaction = crate::contain::call("propagator get", || {
+            self.propagator.get_transaction_context()
+        })
+        .ok()
+        .flatten();
+        let invocation = invocation.filter(|invocation| !invocation.is_empty());
+        match (transaction, invocation) {
+            (None, None) => Cow::Borrowed(&self.base_context),
+            (None, Some(invocation)) if self.base_context.is_empty() => Cow::Borrowed(invocation),
+            (None, Some(invocation)) => {
+                let mut merged = self.base_context.clone();
+                merged.merge_in(invocation);
+                Cow::Owned(merged)
+            }
+            (Some(transaction), invocation) => Cow::Owned(EvaluationContext::merged(
+                [
+                    Some(self.global_context.as_ref()),
+                    Some(transaction.as_ref()),
+                    Some(self.client_context.as_ref()),
+                    invocation,
+                ]
+                .into_iter()
+                .flatten(),
+            )),
+        }
+    }
+}
+
+/// What one evaluation works from: its snapshot, a lease on the snapshot's registration that
+/// keeps it from being shut down until the evaluation ends, and the provider's status.
+pub(super) struct Snapshot<'a> {
+    pub(super) published: &'a Published,
+    pub(super) status: ProviderStatus,
+    _lease: Lease<'a>,
+}
+
+impl Snapshot<'_> {
+    pub(super) fn registration(&self) -> &Registration {
+        &self.published.registration
+    }
+}
+
+/// Runs `evaluation` with a snapshot of `client`'s configuration (see the module docs). The
+/// lease is released, and a shutdown it was the last to hold up runs, after `evaluation`
+/// returns.
+pub(super) fn with_snapshot<R>(
+    api: &ApiShared,
+    client: &Arc<ClientState>,
+    evaluation: impl FnOnce(&Snapshot<'_>) -> R,
+) -> R {
+    let shard = api.lease_shard();
+    let version = api.version();
+    if let Some(published) = cached(client, version) {
+        if let Some(lease) = published.registration.try_lease(shard) {
+            let status = published.registration.current_status();
+            if api.version() == version {
+                return evaluation(&Snapshot {
+                    published: &published,
+                    status,
+                    _lease: lease,
+                });
+            }
+        }
+    }
+    let registry = api.registry();
+    let client_hooks = client.hooks.read();
+    let client_context = client.context.read();
+    // Every writer bumps the version while holding one of these locks, so it is stable here.
+    let version = api.version();
+    let published = Rc::new(Published::read(
+        &registry,
+        client,
+        &client_hooks,
+        &client_context,
+        version,
+    ));
+    let lease = published.registration.lease(shard);
+    let status = published.registration.status();
+    drop(client_context);
+    drop(client_hooks);
+    drop(registry);
+    remember(client, &published);
+    let snapshot = Snapshot {
+        published: &published,
+        status,
+        _lease: lease,
+    };
+    evaluation(&snapshot)
+}
+
+/// One thread's snapshot of one client.
+struct Cached {
+    /// Identifies the client; being weak, it keeps the client's allocation (so its address)
+    /// from being reused while the entry exists, but not the client alive.
+    client: Weak<ClientState>,
+    published: Rc<Published>,
+}
+
+impl Cached {
+    fn is_of(&self, client: &Arc<ClientState>) -> bool {
+        std::ptr::eq(self.client.as_ptr(), Arc::as_ptr(client))
+    }
+}
+
+sync::fast_thread_local! {
+    /// This thread's snapshots, oldest first. Borrowed only briefly and never across user code;
+    /// every access tolerates a borrow or a destroyed thread-local (it then goes without).
+    static CACHE: RefCell<Vec<Cached>> = RefCell::new(Vec::new());
+}
+
+/// The thread's snapshot of `client` for `version`, if it has one.
+fn cached(client: &Arc<ClientState>, version: u64) -> Option<Rc<Published>> {
+    CACHE
+        .try_with(|cache| {
+            let cache = cache.try_borrow().ok()?;
+            cache
+                .iter()
+                .find(|entry| entry.is_of(client) && entry.published.version == version)
+                .map(|entry| Rc::clone(&entry.published))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Makes `published` the thread's snapshot of `client`.
+fn remember(client: &Arc<ClientState>, published: &Rc<Published>) {
+    let _ = CACHE.try_with(|cache| {
+        let Ok(mut cache) = cache.try_borrow_mut() else {
+            return;
+        };
+        let replaced = match cache.iter_mut().find(|entry| entry.is_of(client)) {
+            Some(entry) => std::mem::replace(&mut entry.published, Rc::clone(published)),
+            None => {
+                let evicted = (cache.len() == CACHED_CLIENTS).then(|| cache.remove(0));
+                cache.push(Cached {
+                    client: Arc::downgrade(client),
+                    published: Rc::clone(published),
+                });
+                drop(cache);
+                // Dropped outside the borrow: the last reference to a provider may run its
+                // `Drop`, which may evaluate again on this thread.
+                drop(evicted);
+                return;
+            }
+        };
+        drop(cache);
+        drop(replaced);
+    });
+}
