@@ -1,0 +1,295 @@
+//! Tail latency of one reader's evaluations while a writer thread reconfigures the API, for this
+//! SDK and for the `open-feature` crate (0.3), side by side in one run.
+//!
+//! For each side, one reader thread does `LATENCY_EVALS` (default 2,000,000) `get_bool_value`
+//! evaluations with the five-attribute context and no hooks, timing each one with
+//! `std::time::Instant` into an HDR histogram (nanoseconds, nothing subtracted: the two clock
+//! reads are in every figure, on both sides). It runs three times:
+//!
+//! - `alone`: no other thread;
+//! - `unpaced`: a writer thread loops as fast as it can;
+//! - `paced`: the writer sleeps 100 µs between iterations.
+//!
+//! One writer iteration: rebind the default provider, alternating between two instances of the
+//! constant provider, with the waiting variant (this SDK: `set_provider_and_wait`; open-feature:
+//! `set_provider(..).await`, which returns after `initialize`); replace the global evaluation
+//! context with a new one of one attribute; add a no-op API-level event handler (this SDK only:
+//! open-feature 0.3 has no events; the handler added one iteration earlier is removed, so the
+//! number of handlers, and with it the cost of each rebind's READY dispatch, stays constant).
+//!
+//! Every mode starts from a one-attribute global context, the shape the writer keeps setting, so
+//! that the `alone` row merges the same contexts as the others (a non-empty global context costs
+//! a merge on both sides) and the p99 ratio isolates the writer's interference.
+//!
+//! Each row prints p50, p99, p99.9 and max in nanoseconds, p99 over the same side's `alone` p99,
+//! and the writer iterations that ran while the reader measured. The reader warms up (a tenth of
+//! the evaluations, at least 10,000) before each measurement, with the writer already running.
+//!
+//! open-feature is async: both of its threads run inside a multi-thread tokio runtime's context
+//! (entered once per thread), and each call is driven by `pollster::block_on`. Its evaluation
+//! path needs no runtime (only `tokio::sync` locks), so the runtime is idle; it is there so that
+//! the crate would find one if it looked.
+//!
+//! Run: `cargo bench -p openfeature-bench --bench latency` (about 10-30 s on two cores); a smoke
+//! run: `LATENCY_EVALS=50000 cargo bench -p openfeature-bench --bench latency`.
+
+use hdrhistogram::Histogram;
+use openfeature_bench::{open_feature, sdk, Hooks, FLAG_KEY};
+use openfeature_sdk::{EvaluationContext, HandlerId, ProviderEvent};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+/// Evaluations measured per row unless `LATENCY_EVALS` says otherwise.
+const DEFAULT_EVALS: u64 = 2_000_000;
+
+/// The paced writer's sleep between iterations.
+const PACE: Duration = Duration::from_micros(100);
+
+/// What runs beside the reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// No other thread.
+    Alone,
+    /// A writer looping without pause.
+    Unpaced,
+    /// A writer sleeping [`PACE`] between iterations.
+    Paced,
+}
+
+impl Mode {
+    const ALL: [Mode; 3] = [Mode::Alone, Mode::Unpaced, Mode::Paced];
+
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Alone => "alone",
+            Mode::Unpaced => "unpaced",
+            Mode::Paced => "paced",
+        }
+    }
+
+    fn pace(self) -> Option<Duration> {
+        match self {
+            Mode::Alone | Mode::Unpaced => None,
+            Mode::Paced => Some(PACE),
+        }
+    }
+}
+
+/// One measured row.
+struct Row {
+    side: &'static str,
+    mode: Mode,
+    histogram: Histogram<u64>,
+    writer_iterations: u64,
+}
+
+fn main() {
+    let evals = match std::env::var("LATENCY_EVALS") {
+        Ok(value) => value
+            .trim()
+            .replace('_', "")
+            .parse::<u64>()
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| panic!("LATENCY_EVALS must be a positive integer, got {value:?}")),
+        Err(_) => DEFAULT_EVALS,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .build()
+        .expect("a tokio runtime");
+    let started = Instant::now();
+    println!(
+        "latency of one reader's get_bool_value (5-attribute context, no hooks), ns; \
+         {evals} evaluations per row"
+    );
+
+    let mut rows = Vec::new();
+    for mode in Mode::ALL {
+        rows.push(measure_sdk(evals, mode));
+    }
+    for mode in Mode::ALL {
+        rows.push(measure_open_feature(evals, mode, runtime.handle()));
+    }
+    print_table(&rows);
+    println!("total {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// This SDK: the reader evaluates through a client of the API the writer reconfigures.
+fn measure_sdk(evals: u64, mode: Mode) -> Row {
+    let setup = sdk::Setup::new(Hooks::None);
+    setup.api.set_context(writer_context_sdk(0));
+    let context = sdk::context5();
+    let providers: [Arc<dyn openfeature_sdk::FeatureProvider>; 2] = [
+        Arc::new(sdk::ConstantProvider::new("constant-a")),
+        Arc::new(sdk::ConstantProvider::new("constant-b")),
+    ];
+    let mut previous_handler: Option<HandlerId> = None;
+    let writer_step = |iteration: u64| {
+        let provider = Arc::clone(&providers[(iteration % 2) as usize]);
+        setup
+            .api
+            .set_provider_and_wait(provider)
+            .expect("the constant provider initializes");
+        setup.api.set_context(writer_context_sdk(iteration));
+        let handler = setup.api.add_handler(ProviderEvent::Ready, |_| {});
+        if let Some(old) = previous_handler.replace(handler) {
+            setup.api.remove_handler(old);
+        }
+    };
+    let (histogram, writer_iterations) = run(
+        evals,
+        mode,
+        || {
+            sdk::get_bool_value(
+                &setup.client,
+                black_box(FLAG_KEY),
+                black_box(Some(&context)),
+            )
+        },
+        writer_step,
+        || {},
+    );
+    setup.api.shutdown();
+    Row {
+        side: "sdk",
+        mode,
+        histogram,
+        writer_iterations,
+    }
+}
+
+/// open-feature 0.3: the writer owns the API instance (its mutators take `&mut self`); the
+/// reader's client shares its provider map and global context.
+fn measure_open_feature(evals: u64, mode: Mode, runtime: &tokio::runtime::Handle) -> Row {
+    let _runtime_context = runtime.enter();
+    let open_feature::Setup { mut api, client } = open_feature::Setup::new(Hooks::None);
+    pollster::block_on(api.set_evaluation_context(writer_context_open_feature(0)));
+    let context = open_feature::context5();
+    let names = ["constant-a", "constant-b"];
+    let writer_step = |iteration: u64| {
+        pollster::block_on(async {
+            // The crate takes the provider by value and drops the one it replaces: each rebind
+            // binds a new instance, alternating between the two names.
+            api.set_provider(open_feature::ConstantProvider::new(
+                names[(iteration % 2) as usize],
+            ))
+            .await;
+            api.set_evaluation_context(writer_context_open_feature(iteration))
+                .await;
+        });
+    };
+    let (histogram, writer_iterations) = run(
+        evals,
+        mode,
+        || open_feature::get_bool_value(&client, black_box(FLAG_KEY), black_box(Some(&context))),
+        writer_step,
+        || runtime.enter(),
+    );
+    Row {
+        side: "open-feature",
+        mode,
+        histogram,
+        writer_iterations,
+    }
+}
+
+/// The writer's global context: one attribute, new each iteration.
+fn writer_context_sdk(iteration: u64) -> EvaluationContext {
+    EvaluationContext::new().with("writer_iteration", iteration as i64)
+}
+
+/// The writer's global context for open-feature: one attribute, new each iteration.
+fn writer_context_open_feature(iteration: u64) -> ::open_feature::EvaluationContext {
+    ::open_feature::EvaluationContext::default()
+        .with_custom_field("writer_iteration", iteration as i64)
+}
+
+/// Runs the reader on this thread and, unless `mode` is `Alone`, `writer_step` in a loop on a
+/// second thread (which first calls `writer_setup` and keeps what it returns until it ends).
+/// Returns the reader's histogram and the number of writer iterations that ran while the reader
+/// measured.
+fn run<G>(
+    evals: u64,
+    mode: Mode,
+    evaluate: impl Fn() -> bool,
+    mut writer_step: impl FnMut(u64) + Send,
+    writer_setup: impl FnOnce() -> G + Send,
+) -> (Histogram<u64>, u64) {
+    let warmup = (evals / 10).max(10_000);
+    // Bounds wide enough for any evaluation (1 ns to 100 s, 3 significant digits), allocated
+    // up front so that recording never allocates.
+    let mut histogram =
+        Histogram::<u64>::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds");
+    let measuring = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
+    let measured_iterations = AtomicU64::new(0);
+    let writer_running = Barrier::new(2);
+
+    std::thread::scope(|scope| {
+        if mode != Mode::Alone {
+            scope.spawn(|| {
+                let _kept = writer_setup();
+                let mut iteration = 0_u64;
+                writer_running.wait();
+                while !stop.load(Ordering::Relaxed) {
+                    writer_step(iteration);
+                    iteration += 1;
+                    if measuring.load(Ordering::Relaxed) {
+                        measured_iterations.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if let Some(pace) = mode.pace() {
+                        std::thread::sleep(pace);
+                    }
+                }
+            });
+            writer_running.wait();
+        }
+
+        for _ in 0..warmup {
+            black_box(evaluate());
+        }
+        measuring.store(true, Ordering::Relaxed);
+        for _ in 0..evals {
+            let start = Instant::now();
+            let value = evaluate();
+            let elapsed = start.elapsed();
+            black_box(value);
+            histogram.saturating_record(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
+        }
+        measuring.store(false, Ordering::Relaxed);
+        stop.store(true, Ordering::Relaxed);
+    });
+    (histogram, measured_iterations.load(Ordering::Relaxed))
+}
+
+fn print_table(rows: &[Row]) {
+    println!(
+        "{:<13} {:<8} {:>9} {:>9} {:>9} {:>11} {:>10} {:>13}",
+        "side", "mode", "p50", "p99", "p99.9", "max", "p99/alone", "writer iters"
+    );
+    for row in rows {
+        let alone_p99 = rows
+            .iter()
+            .find(|other| other.side == row.side && other.mode == Mode::Alone)
+            .map(|alone| alone.histogram.value_at_quantile(0.99))
+            .expect("every side has an alone row");
+        let p99 = row.histogram.value_at_quantile(0.99);
+        let writer_iterations = match row.mode {
+            Mode::Alone => "-".to_owned(),
+            Mode::Unpaced | Mode::Paced => row.writer_iterations.to_string(),
+        };
+        println!(
+            "{:<13} {:<8} {:>9} {:>9} {:>9} {:>11} {:>10.2} {:>13}",
+            row.side,
+            row.mode.name(),
+            row.histogram.value_at_quantile(0.50),
+            p99,
+            row.histogram.value_at_quantile(0.999),
+            row.histogram.max(),
+            p99 as f64 / alone_p99 as f64,
+            writer_iterations,
+        );
+    }
+}
