@@ -80,7 +80,9 @@ impl Pass {
         }))
     }
 
-    /// Copies the workspace's sources (not its build output) to the scratch folder.
+    /// Copies the workspace's sources (not its build output) to the scratch folder: every
+    /// workspace member, so that the workspace manifest loads (only `sdk` and `harness` are
+    /// built).
     fn make_scratch(&self) -> Result<(), String> {
         let _ = std::fs::remove_dir_all(&self.scratch);
         for item in [
@@ -90,6 +92,7 @@ impl Pass {
             "sdk",
             "harness",
             "xtask",
+            "bench",
         ] {
             copy(&self.workspace.join(item), &self.scratch.join(item))?;
         }
