@@ -96,12 +96,9 @@ pub fn scenario() -> impl Strategy<Value = Scenario> {
                 after: Vec::new(),
                 reenters,
                 schedule: ScheduleSpec::default(),
-                expect: Expect {
-                    sdk: Verdict::default(),
-                    audited: Verdict::default(),
-                },
+                expect: Expect::default(),
                 benign: None,
-                oracle_opt_out: None,
+                oracle_opt_out: Default::default(),
             }
         })
 }
@@ -257,16 +254,9 @@ pub fn found_expect(kind: TargetKind, found: &Found) -> Expect {
         violates: vec![found.violation.property.id().to_owned()],
         may_violate: Vec::new(),
     };
-    match kind {
-        TargetKind::Sdk => Expect {
-            sdk: violated,
-            audited: Verdict::default(),
-        },
-        TargetKind::Audited => Expect {
-            sdk: Verdict::default(),
-            audited: violated,
-        },
-    }
+    let mut expect = Expect::default();
+    *expect.of_mut(kind) = violated;
+    expect
 }
 
 /// The expectation a scenario meets under `options`, measured: it is run on every target with
@@ -276,16 +266,13 @@ pub fn found_expect(kind: TargetKind, found: &Found) -> Expect {
 pub fn measured_expect(scenario: &Scenario, options: &RunOptions) -> Expect {
     let everything: Vec<String> = Property::ALL.iter().map(|p| p.id().to_owned()).collect();
     let mut open = scenario.clone();
-    open.expect = Expect {
-        sdk: Verdict {
+    open.expect = Expect::default();
+    for target in TargetKind::ALL {
+        *open.expect.of_mut(target) = Verdict {
             violates: Vec::new(),
             may_violate: everything.clone(),
-        },
-        audited: Verdict {
-            violates: Vec::new(),
-            may_violate: everything,
-        },
-    };
+        };
+    }
     let report = suite::run_scenario(&Arc::new(open), options, |_| {});
     let mut expect = Expect::default();
     for target in &report.targets {
@@ -306,10 +293,7 @@ pub fn measured_expect(scenario: &Scenario, options: &RunOptions) -> Expect {
                 .map(|p| p.id().to_owned())
                 .collect(),
         };
-        match target.target {
-            TargetKind::Sdk => expect.sdk = verdict,
-            TargetKind::Audited => expect.audited = verdict,
-        }
+        *expect.of_mut(target.target) = verdict;
     }
     expect
 }
@@ -333,22 +317,6 @@ pub fn to_toml(scenario: &Scenario, found: &Found, expect: &Expect, comment: &st
         thread: Vec<BTreeMap<&'static str, &'a [Op]>>,
     }
     // Verdicts are written as hand-written files have them: one line each, an inline table.
-    let verdict = |verdict: &Verdict| -> String {
-        if verdict.holds() {
-            return "\"holds\"".to_owned();
-        }
-        let list = |ids: &[String]| {
-            toml::Value::Array(ids.iter().cloned().map(toml::Value::String).collect()).to_string()
-        };
-        let mut entries = Vec::new();
-        if !verdict.violates.is_empty() {
-            entries.push(format!("violates = {}", list(&verdict.violates)));
-        }
-        if !verdict.may_violate.is_empty() {
-            entries.push(format!("may_violate = {}", list(&verdict.may_violate)));
-        }
-        format!("{{ {} }}", entries.join(", "))
-    };
     let out = Out {
         description: format!("Generated: {}.", found.violation.property),
         audit: &scenario.audit,
@@ -380,11 +348,35 @@ pub fn to_toml(scenario: &Scenario, found: &Found, expect: &Expect, comment: &st
     };
     let body =
         toml::to_string(&out).unwrap_or_else(|error| format!("# could not render: {error}\n"));
-    let body = format!(
-        "{body}\n[expect]\nsdk = {}\naudited = {}\n",
-        verdict(&expect.sdk),
-        verdict(&expect.audited)
-    );
+    let expectations: String = TargetKind::ALL
+        .iter()
+        .map(|&target| {
+            format!(
+                "{} = {}\n",
+                target.as_str(),
+                verdict_toml(expect.of(target))
+            )
+        })
+        .collect();
+    let body = format!("{body}\n[expect]\n{expectations}");
     let comment: String = comment.lines().map(|line| format!("# {line}\n")).collect();
     format!("{comment}{body}")
+}
+
+/// A verdict as the value of its `[expect]` line: `"holds"` or `{ violates = [...], ... }`.
+pub fn verdict_toml(verdict: &Verdict) -> String {
+    if verdict.holds() {
+        return "\"holds\"".to_owned();
+    }
+    let list = |ids: &[String]| {
+        toml::Value::Array(ids.iter().cloned().map(toml::Value::String).collect()).to_string()
+    };
+    let mut entries = Vec::new();
+    if !verdict.violates.is_empty() {
+        entries.push(format!("violates = {}", list(&verdict.violates)));
+    }
+    if !verdict.may_violate.is_empty() {
+        entries.push(format!("may_violate = {}", list(&verdict.may_violate)));
+    }
+    format!("{{ {} }}", entries.join(", "))
 }

@@ -11,6 +11,7 @@ pub mod invocation;
 pub mod ops;
 pub mod oracle;
 pub mod properties;
+pub mod python_head;
 pub mod results;
 pub mod rt;
 pub mod runner;

@@ -91,6 +91,19 @@ enum Command {
     },
     /// Prints the operations, provider behaviours, events and property ids scenario files use.
     Ops,
+    /// Measures what each scenario does on each target under the main job's budget (every
+    /// property allowed, no snapshot needed) and prints the `[expect]` lines that match: how a
+    /// new target's expectations are first written. Review each before pasting it: a line
+    /// says what happened, not why.
+    #[command(after_help = EXIT_CODES)]
+    Measure {
+        /// Scenarios to measure (all when none is given).
+        #[arg(value_name = "SCENARIO")]
+        names: Vec<String>,
+        /// Measures only this target [default: every one].
+        #[arg(long)]
+        target: Option<TargetKind>,
+    },
     /// Generates scenarios, runs each under PCT and the oracle, and writes the minimal failing
     /// case (shrunk) as a scenario file with the expectations it was measured to meet.
     #[command(after_help = EXIT_CODES)]
@@ -198,7 +211,7 @@ struct RunArgs {
     /// in the scenario folder; all when none is given.
     #[arg(value_name = "SCENARIO")]
     names: Vec<String>,
-    /// Runs only this target [default: both].
+    /// Runs only this target [default: every one].
     #[arg(long)]
     target: Option<TargetKind>,
     /// `random` and `pct` by default; `exhaustive` runs the exhaustive pass instead (loom,
@@ -225,6 +238,12 @@ struct RunArgs {
     /// × scheduler, failures with the commands that replay them).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Writes the report of the races the Python SDK's head still has (the audit ids fixed,
+    /// still open or changed, with replay commands) to FILE, from this run's reports; the run
+    /// must cover the `audited` and `python-head` targets (`scenarios/PYTHON_HEAD.md` is this
+    /// report of the main job).
+    #[arg(long, value_name = "FILE")]
+    head_report: Option<PathBuf>,
     /// Stops at the first failure: the first execution that violates a property its scenario
     /// does not allow ends that scenario's run (no further executions, base seeds, schedulers
     /// or targets), and no later scenario runs.
@@ -287,6 +306,10 @@ fn dispatch(command: Command, invocation: &Invocation) -> Outcome {
             cli::generate::generate(invocation, &search, &out)
         }
         Command::Bless { names, accept } => cli::bless::bless(invocation, &names, accept),
+        Command::Measure { names, target } => {
+            let targets = target.map_or_else(|| TargetKind::ALL.to_vec(), |t| vec![t]);
+            cli::measure(invocation, &names, &targets)
+        }
         Command::Ops => {
             print!("{}", harness::ops_reference());
             Outcome::Passed
@@ -306,6 +329,7 @@ fn run(args: RunArgs, invocation: &Invocation) -> Outcome {
         verbose,
         format,
         junit,
+        head_report,
         fail_fast,
         execution,
         preemption_bound,
@@ -314,13 +338,17 @@ fn run(args: RunArgs, invocation: &Invocation) -> Outcome {
     } = args;
     cli::set_format(format);
     let targets = target.map_or_else(|| TargetKind::ALL.to_vec(), |t| vec![t]);
-    let randomized_only =
-        iterations.is_some() || seed.is_some() || seeds.is_some() || verbose || fail_fast;
+    let randomized_only = iterations.is_some()
+        || seed.is_some()
+        || seeds.is_some()
+        || verbose
+        || fail_fast
+        || head_report.is_some();
     let exhaustive_only =
         execution.is_some() || preemption_bound.is_some() || explorer.is_some() || width.is_some();
     match scheduler {
         Some(RunScheduler::Exhaustive) if randomized_only => Outcome::bad_input(
-            "--iterations, --seed, --seeds, --verbose and --fail-fast are for the randomized schedulers, not --scheduler exhaustive",
+            "--iterations, --seed, --seeds, --verbose, --fail-fast and --head-report are for the randomized schedulers, not --scheduler exhaustive",
         ),
         Some(RunScheduler::Exhaustive) => {
             let explore = cli::explore::Explore {
@@ -353,6 +381,7 @@ fn run(args: RunArgs, invocation: &Invocation) -> Outcome {
             let output = cli::run::Output {
                 verbose,
                 junit,
+                head_report,
                 fail_fast,
             };
             cli::run::run(&names, &options, &output)

@@ -141,14 +141,12 @@ impl Results {
                         first_detections: scheduler
                             .first_detections
                             .iter()
-                            .map(
-                                |(property, (base_seed, iteration, replay))| FirstDetection {
-                                    property: property.id().to_owned(),
-                                    base_seed: *base_seed,
-                                    iteration: *iteration,
-                                    replay: replay.clone(),
-                                },
-                            )
+                            .map(|(property, first)| FirstDetection {
+                                property: property.id().to_owned(),
+                                base_seed: first.base_seed,
+                                iteration: first.iteration,
+                                replay: first.replay.clone(),
+                            })
                             .collect(),
                         failures,
                         seconds: None,

@@ -399,7 +399,7 @@ fn a_generated_case_runs_as_written() {
         run(harness(out.path()).args(["--scenarios", ".", "run", &name, "--seed", "1"]));
     assert_eq!(code, 1, "{stdout}");
     let fails: Vec<&str> = fail_lines(&stdout);
-    assert_eq!(fails.len(), 2, "{stdout}");
+    assert_eq!(fails.len(), 3, "one per target: {stdout}");
     assert!(
         fails
             .iter()
@@ -527,6 +527,7 @@ reason = "a test's scratch scenario: explored in process, with a small budget"
 [expect]
 sdk = "holds"
 audited = { violates = ["lost-hook"], may_violate = ["not-linearizable", "not-sequentially-consistent"] }
+python-head = "holds"
 "#;
     std::fs::write(folder.path().join("two_hooks.toml"), text).expect("write");
     folder
@@ -541,6 +542,7 @@ fn bless_adds_a_scenario_in_one_command() {
         snapshots.join("two_hooks.snap"),
         snapshots.join("exhaustive/two_hooks.sdk.snap"),
         snapshots.join("exhaustive/two_hooks.audited.snap"),
+        snapshots.join("exhaustive/two_hooks.python-head.snap"),
     ];
     let (code, stdout, stderr) =
         run(harness(folder).args(["--scenarios", ".", "bless", "two_hooks"]));
@@ -576,6 +578,11 @@ fn bless_adds_a_scenario_in_one_command() {
     assert!(
         audited.contains("[audited] as expected\nviolated: lost-hook"),
         "{audited}"
+    );
+    let head = std::fs::read_to_string(&files[3]).expect("the python-head exhaustive snapshot");
+    assert!(
+        head.contains("[python-head] as expected\nviolated: -"),
+        "{head}"
     );
     // Now the scenario runs as a committed one does: randomized and exhaustive.
     let (code, stdout, _) = run(harness(folder).args(["--scenarios", ".", "run", "two_hooks"]));
@@ -616,7 +623,7 @@ fn results_are_machine_readable() {
     assert_eq!(results["command"], "run");
     assert_eq!(results["passed"], false);
     let cases = results["cases"].as_array().expect("cases");
-    assert_eq!(cases.len(), 4, "two targets × two schedulers");
+    assert_eq!(cases.len(), 6, "three targets × two schedulers");
     let audited = cases
         .iter()
         .find(|c| c["target"] == "audited" && c["scheduler"] == "random")

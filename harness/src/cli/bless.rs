@@ -34,6 +34,10 @@ pub fn bless(invocation: &Invocation, names: &[String], accept: bool) -> Outcome
             files.extend(
                 TargetKind::ALL
                     .iter()
+                    .filter(|target| {
+                        scenario.schedule.explorer.of(**target)
+                            != harness::scenario::ExplorerKind::None
+                    })
                     .map(|target| folders.exhaustive_snapshot(&scenario.name, *target)),
             );
             (scenario.name.clone(), files)

@@ -87,7 +87,7 @@ fn explore_all(
     results: &mut Results,
 ) {
     let scenarios = overridden(explore, scenarios);
-    let work: Vec<(Arc<Scenario>, TargetKind)> = scenarios
+    let (work, skipped): (Vec<(Arc<Scenario>, TargetKind)>, Vec<_>) = scenarios
         .iter()
         .flat_map(|scenario| {
             explore
@@ -95,7 +95,23 @@ fn explore_all(
                 .iter()
                 .map(move |target| (Arc::clone(scenario), *target))
         })
-        .collect();
+        .partition(|(scenario, target)| {
+            scenario.schedule.explorer.of(*target) != harness::scenario::ExplorerKind::None
+        });
+    if !cfg!(harness_loom) {
+        for (scenario, target) in &skipped {
+            say!(
+                "{} on {}: not explored exhaustively ({})",
+                scenario.name,
+                target.as_str(),
+                scenario
+                    .schedule
+                    .reason
+                    .as_deref()
+                    .unwrap_or("no reason given")
+            );
+        }
+    }
     let (here, elsewhere): (Vec<_>, Vec<_>) = work.into_iter().partition(|(scenario, target)| {
         exhaustive::runs_here(scenario.schedule.explorer.of(*target))
     });

@@ -355,3 +355,24 @@ pub fn compare_snapshot(folder: &Path, name: &str, text: String) -> bool {
     })
     .is_ok()
 }
+
+/// `harness measure`: each scenario's measured `[expect]` lines for `targets`.
+pub fn measure(invocation: &Invocation, names: &[String], targets: &[TargetKind]) -> Outcome {
+    let loaded = load(invocation, names);
+    let input = loaded.report_errors();
+    let mut options = harness::suite::RunOptions::new(invocation.clone());
+    options.targets = targets.to_vec();
+    options.require_exhaustive = false;
+    for scenario in &loaded.scenarios {
+        let expect = harness::generate::measured_expect(scenario, &options);
+        println!("# {}", scenario.name);
+        for target in targets {
+            println!(
+                "{} = {}",
+                target.as_str(),
+                harness::generate::verdict_toml(expect.of(*target))
+            );
+        }
+    }
+    input
+}

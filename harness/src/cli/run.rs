@@ -15,6 +15,8 @@ pub struct Output {
     pub verbose: bool,
     /// Where to write the JUnit XML report.
     pub junit: Option<std::path::PathBuf>,
+    /// Where to write the report of the races the Python SDK's head still has.
+    pub head_report: Option<std::path::PathBuf>,
     /// Whether to stop after the first scenario that fails.
     pub fail_fast: bool,
 }
@@ -35,7 +37,37 @@ pub fn run(names: &[String], options: &RunOptions, output: &Output) -> Outcome {
     results.errors.clone_from(&loaded.errors);
     results.add_runs(&reports);
     let published = super::publish(results, output.junit.as_deref());
-    reported.and(input).and(published)
+    let head = match &output.head_report {
+        Some(path) => write_head_report(&reports, options, path),
+        None => Outcome::Passed,
+    };
+    reported.and(input).and(published).and(head)
+}
+
+/// Writes `scenarios/PYTHON_HEAD.md` (or wherever `path` says) from the run's reports.
+fn write_head_report(
+    reports: &[ScenarioReport],
+    options: &RunOptions,
+    path: &std::path::Path,
+) -> Outcome {
+    use harness::scenario::TargetKind;
+    use harness::suite::head_report;
+    if !options.targets.contains(&TargetKind::Audited) || !head_report::covers_head(reports) {
+        return Outcome::bad_input(
+            "--head-report needs a run of the audited and python-head targets (no --target)",
+        );
+    }
+    let command = options
+        .invocation
+        .command("run --head-report scenarios/PYTHON_HEAD.md");
+    let text = head_report::render(reports, &command);
+    match std::fs::write(path, text) {
+        Ok(()) => {
+            say!("the report of the Python SDK's head: {}", path.display());
+            Outcome::Passed
+        }
+        Err(error) => Outcome::bad_input(format!("cannot write {}: {error}", path.display())),
+    }
 }
 
 /// Runs `scenarios` with a progress display on stderr (a line per scenario when stderr is not a
@@ -192,7 +224,9 @@ fn print_first_detections(reports: &[ScenarioReport]) {
     for report in reports {
         for target in &report.targets {
             for scheduler in &target.schedulers {
-                for (property, (seed, iteration, replay)) in &scheduler.first_detections {
+                for (property, first) in &scheduler.first_detections {
+                    let (seed, iteration, replay) =
+                        (first.base_seed, first.iteration, &first.replay);
                     if !header {
                         say!();
                         say!("expected violations, first detected (replay one to watch the race):");

@@ -81,6 +81,7 @@ const REFERENCE_BOUND: usize = 200_000;
 pub fn reference_unless_opted_out(scenario: &Arc<Scenario>, kind: TargetKind) -> Option<Reference> {
     scenario
         .oracle_opt_out
+        .of(kind)
         .is_none()
         .then(|| reference(scenario, kind))
 }

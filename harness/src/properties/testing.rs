@@ -12,7 +12,7 @@ use std::path::Path;
 pub fn scenario(extra: &str) -> Scenario {
     let source = format!(
         "description = \"unit\"\naudit = []\n{extra}\n[[thread]]\nops = []\n\n\
-         [expect]\nsdk = \"holds\"\naudited = \"holds\"\n"
+         [expect]\nsdk = \"holds\"\naudited = \"holds\"\npython-head = \"holds\"\n"
     );
     crate::scenario::parse("unit", Path::new("unit.toml"), &source)
         .unwrap_or_else(|error| panic!("{error}"))

@@ -78,6 +78,7 @@ reason = "a test of the step bound"
 [expect]
 sdk = "holds"
 audited = "holds"
+python-head = "holds"
 "#;
         Arc::new(crate::scenario::parse("cut", Path::new("cut.toml"), text).expect("parses"))
     }

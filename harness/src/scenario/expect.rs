@@ -92,4 +92,28 @@ impl<'de> Deserialize<'de> for OneOrMany {
 pub struct Expect {
     pub sdk: Verdict,
     pub audited: Verdict,
+    #[serde(rename = "python-head")]
+    pub python_head: Verdict,
+}
+
+impl Expect {
+    /// What is expected of `target`.
+    pub fn of(&self, target: crate::scenario::TargetKind) -> &Verdict {
+        use crate::scenario::TargetKind;
+        match target {
+            TargetKind::Sdk => &self.sdk,
+            TargetKind::Audited => &self.audited,
+            TargetKind::PythonHead => &self.python_head,
+        }
+    }
+
+    /// What is expected of `target`, to change.
+    pub fn of_mut(&mut self, target: crate::scenario::TargetKind) -> &mut Verdict {
+        use crate::scenario::TargetKind;
+        match target {
+            TargetKind::Sdk => &mut self.sdk,
+            TargetKind::Audited => &mut self.audited,
+            TargetKind::PythonHead => &mut self.python_head,
+        }
+    }
 }

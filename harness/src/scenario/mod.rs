@@ -48,8 +48,55 @@ pub struct Scenario {
     /// Why this audit item is benign, when it is: every outcome it can produce also arises from
     /// some order of whole operations.
     pub benign: Option<String>,
-    /// Why the linearizability check is off for this scenario, when it is.
-    pub oracle_opt_out: Option<String>,
+    /// Why the linearizability check is off for this scenario, on every target or on some.
+    pub oracle_opt_out: OracleOptOut,
+}
+
+/// `oracle_opt_out`: a reason for every target (`"why"`), or a table of reasons for some
+/// (`{ python-head = "why" }`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OracleOptOut {
+    reasons: std::collections::BTreeMap<TargetKind, String>,
+}
+
+impl OracleOptOut {
+    /// Why the oracle is off on `target`, when it is.
+    pub fn of(&self, target: TargetKind) -> Option<&str> {
+        self.reasons.get(&target).map(String::as_str)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OracleOptOut {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            All(String),
+            Some(std::collections::BTreeMap<String, String>),
+        }
+        let reasons = match Raw::deserialize(deserializer).map_err(|_| {
+            serde::de::Error::custom(
+                "expected a reason, or a table of reasons by target { python-head = \"why\" }",
+            )
+        })? {
+            Raw::All(reason) => TargetKind::ALL.map(|t| (t, reason.clone())).into(),
+            Raw::Some(table) => table
+                .into_iter()
+                .map(|(key, reason)| {
+                    TargetKind::ALL
+                        .into_iter()
+                        .find(|t| t.as_str() == key)
+                        .map(|t| (t, reason))
+                        .ok_or_else(|| {
+                            serde::de::Error::custom(format!(
+                                "unknown target `{key}` in oracle_opt_out, expected sdk, audited or python-head"
+                            ))
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(Self { reasons })
+    }
 }
 
 /// How a test provider behaves. Every lifecycle call it receives is counted.
@@ -147,17 +194,25 @@ pub struct ThreadSpec {
 /// Which target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
 pub enum TargetKind {
+    /// The SDK of this workspace (its shuttle or loom twin).
     Sdk,
+    /// A model of the Python SDK as the audit found it.
     Audited,
+    /// A model of the Python SDK's head after its thread-safety fix (commit 371aca1).
+    PythonHead,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 2] = [TargetKind::Sdk, TargetKind::Audited];
+    pub const ALL: [TargetKind; 3] = [TargetKind::Sdk, TargetKind::Audited, TargetKind::PythonHead];
+
+    /// The models of Python code: every target but the SDK.
+    pub const MODELS: [TargetKind; 2] = [TargetKind::Audited, TargetKind::PythonHead];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             TargetKind::Sdk => "sdk",
             TargetKind::Audited => "audited",
+            TargetKind::PythonHead => "python-head",
         }
     }
 }

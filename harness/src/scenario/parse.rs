@@ -2,8 +2,8 @@
 //! line and column.
 
 use super::{
-    budget, ClientSpec, Expect, Op, ProviderSpec, Scenario, ScheduleSpec, TargetKind, ThreadSpec,
-    AUDIT_IDS,
+    budget, ClientSpec, Expect, ExplorerKind, Op, ProviderSpec, Scenario, ScheduleSpec, TargetKind,
+    ThreadSpec, AUDIT_IDS,
 };
 use crate::ops::Names;
 use crate::properties::Property;
@@ -49,7 +49,7 @@ struct RawScenario {
     #[serde(default)]
     benign: Option<String>,
     #[serde(default)]
-    oracle_opt_out: Option<String>,
+    oracle_opt_out: crate::scenario::OracleOptOut,
 }
 
 /// A scenario file that could not be read, with where and why.
@@ -242,6 +242,12 @@ fn check_schedule(raw: &RawScenario, locator: &Locator) -> Result<(), ScenarioEr
         return Ok(());
     };
     let spec = schedule.get_ref();
+    if spec.explorer.of(TargetKind::Sdk) == ExplorerKind::None {
+        return Err(locator.at(
+            schedule.span().start,
+            "explorer `none` is refused on the sdk target: every scenario is explored exhaustively on the SDK".to_owned(),
+        ));
+    }
     for target in TargetKind::ALL {
         let bound = spec.preemption_bound.of(target);
         budget::check("preemption_bound", bound as u64, &budget::PREEMPTION_BOUND)
@@ -262,7 +268,7 @@ fn check_schedule(raw: &RawScenario, locator: &Locator) -> Result<(), ScenarioEr
 
 /// Every property an expectation names is known; an unknown one is located at its text.
 fn check_expectations(expect: &Expect, locator: &Locator) -> Result<(), ScenarioError> {
-    for verdict in [&expect.sdk, &expect.audited] {
+    for verdict in TargetKind::ALL.map(|target| expect.of(target)) {
         for property in verdict.violates.iter().chain(&verdict.may_violate) {
             if Property::from_id(property).is_none() {
                 let quoted = locator
@@ -286,7 +292,7 @@ fn check_expectations(expect: &Expect, locator: &Locator) -> Result<(), Scenario
 mod tests {
     use super::*;
 
-    const BODY: &str = "description = \"x\"\naudit = []\n[[thread]]\nops = [{ op = \"shutdown\" }]\n[expect]\nsdk = \"holds\"\n";
+    const BODY: &str = "description = \"x\"\naudit = []\n[[thread]]\nops = [{ op = \"shutdown\" }]\n[expect]\nsdk = \"holds\"\npython-head = \"holds\"\n";
 
     #[test]
     fn a_verdict_may_allow_without_requiring() {
@@ -308,7 +314,7 @@ mod tests {
         let text =
             format!("{BODY}audited = \"holds\"\n[schedule]\nmax_steps = 0\nreason = \"r\"\n");
         let error = parse("x", Path::new("x.toml"), &text).expect_err("zero steps");
-        assert_eq!(error.at, Some((9, 13)), "{error}");
+        assert_eq!(error.at, Some((10, 13)), "{error}");
         assert!(
             error
                 .message

@@ -1,14 +1,16 @@
 //! Runs whole scenarios against their expectations and reports: the oracle's reference per
 //! target, batches per scheduler and base seed, the detection iteration of each expected
 //! violation, every failure with the one command that replays it, and the canonical snapshot.
-//! `report.rs` holds the report types, `snapshot.rs` the snapshot texts.
+//! `report.rs` holds the report types, `snapshot.rs` the snapshot texts, `head_report.rs` the
+//! report of the races the Python SDK's head still has.
 
+pub mod head_report;
 mod report;
 mod snapshot;
 
 pub use report::{
-    verdict_of, ExhaustiveReport, Failure, RunOptions, ScenarioReport, SchedulerReport,
-    TargetReport, Tick,
+    verdict_of, ExhaustiveReport, Failure, FirstDetection, RunOptions, ScenarioReport,
+    SchedulerReport, TargetReport, Tick,
 };
 pub use snapshot::{exhaustive_snapshot, snapshot};
 
@@ -253,12 +255,18 @@ impl TargetRun<'_> {
                 .invocation
                 .replay(name, self.target, scheduler, exec_seed)
         };
-        for property in &self.required {
+        // Every allowed violation seen, required or not: each is a race to watch.
+        for property in &self.allowed {
             if let Some((iteration, exec_seed, _)) = batch.first.get(property) {
                 report
                     .first_detections
                     .entry(*property)
-                    .or_insert_with(|| (seed, *iteration, replay(*exec_seed)));
+                    .or_insert_with(|| FirstDetection {
+                        base_seed: seed,
+                        iteration: *iteration,
+                        execution_seed: *exec_seed,
+                        replay: replay(*exec_seed),
+                    });
             }
         }
         for (property, (iteration, exec_seed, violation)) in &batch.first {
@@ -330,14 +338,16 @@ impl TargetRun<'_> {
     fn general_failures(&self, reference: &Reference, has_exhaustive: bool) -> Vec<Failure> {
         let (name, on) = (&self.scenario.name, self.target.as_str());
         let mut general = Vec::new();
-        if !has_exhaustive && self.options.require_exhaustive {
+        let explored =
+            self.scenario.schedule.explorer.of(self.target) != crate::scenario::ExplorerKind::None;
+        if !has_exhaustive && self.options.require_exhaustive && explored {
             general.push(Failure::new(format!(
                 "{name} on {on}: no exhaustive outcome set to check the randomized outcomes against ({} is missing); write the scenario's snapshots with `{}`",
                 self.options.invocation.folders.exhaustive_snapshot(name, self.target).display(),
                 self.options.invocation.bless(name)
             )));
         }
-        if !reference.complete && self.scenario.oracle_opt_out.is_none() {
+        if !reference.complete && self.scenario.oracle_opt_out.of(self.target).is_none() {
             general.push(Failure::new(format!(
                 "{name} on {on}: the oracle's sequential exploration did not complete ({} explored, {} failed)",
                 reference.explored, reference.blocked
@@ -390,7 +400,9 @@ pub fn run_exhaustive(
     let (required, allowed) = expected(scenario, target);
     let reference = exhaustive::reference(&invocation.folders, scenario, target);
     let mut failures = Vec::new();
-    if scenario.oracle_opt_out.is_none() && !reference.as_ref().is_some_and(|r| r.complete) {
+    if scenario.oracle_opt_out.of(target).is_none()
+        && !reference.as_ref().is_some_and(|r| r.complete)
+    {
         failures.push(Failure::new(format!(
             "{} on {}: no complete set of sequential outcomes to judge linearizability by ({} is missing or its sequential exploration did not complete; write it with `{}`)",
             scenario.name,

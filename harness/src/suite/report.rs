@@ -138,9 +138,20 @@ pub struct SchedulerReport {
     pub violated: BTreeSet<Property>,
     /// The properties violated under every base seed.
     pub violated_always: BTreeSet<Property>,
-    /// Each expected property's first detection: the base seed, the iteration, and the command
-    /// that replays that execution (to watch the race).
-    pub first_detections: std::collections::BTreeMap<Property, (u64, usize, String)>,
+    /// Each allowed property's first detection, required (`violates`) or not (`may_violate`):
+    /// how to watch the race.
+    pub first_detections: std::collections::BTreeMap<Property, FirstDetection>,
+}
+
+/// The first execution that violated an expected property.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirstDetection {
+    pub base_seed: u64,
+    pub iteration: usize,
+    /// The execution's own seed (what `replay --seed` takes).
+    pub execution_seed: u64,
+    /// The command that replays the execution with its trace.
+    pub replay: String,
 }
 
 impl SchedulerReport {
@@ -181,10 +192,7 @@ impl ScenarioReport {
 
 /// What `scenario` expects of `target`.
 pub fn verdict_of(scenario: &Scenario, target: TargetKind) -> &Verdict {
-    match target {
-        TargetKind::Sdk => &scenario.expect.sdk,
-        TargetKind::Audited => &scenario.expect.audited,
-    }
+    scenario.expect.of(target)
 }
 
 /// The exhaustive pass over one scenario and target, judged against its expectation.

@@ -30,7 +30,7 @@ pub fn snapshot(report: &ScenarioReport) -> String {
             format!("violates {}", verdict.violates.join(", "))
         };
         let _ = writeln!(out, "[{}] {expected} ({status})", target.target.as_str());
-        match &scenario.oracle_opt_out {
+        match scenario.oracle_opt_out.of(target.target) {
             Some(reason) => {
                 let _ = writeln!(out, "sequential outcomes: not computed ({reason})");
             }

@@ -1,6 +1,7 @@
 //! Targets: what a scenario runs against. `sdk` is the real SDK (its shuttle twin); `audited` is
-//! a faithful model of the audited Python SDK. Both are driven through [`Target`] and observed
-//! only through the world's records and [`FinalState`], so their outcomes compare.
+//! a faithful model of the audited Python SDK; `python-head` one of the Python SDK's head after
+//! its thread-safety fix. All are driven through [`Target`] and observed only through the world's
+//! records and [`FinalState`], so their outcomes compare.
 
 pub mod sdk;
 
@@ -26,6 +27,7 @@ impl TargetKind {
         match self {
             TargetKind::Sdk => Box::new(sdk::SdkTarget::new(world)),
             TargetKind::Audited => Box::new(crate::audited::AuditedTarget::new(world)),
+            TargetKind::PythonHead => Box::new(crate::python_head::PythonHeadTarget::new(world)),
         }
     }
 }

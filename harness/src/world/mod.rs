@@ -389,6 +389,7 @@ impl World {
     /// the SDK applied it may still resolve. Whether the SDK delivers an emission is for the
     /// properties to judge.
     pub fn note_emit(&self, name: &str, event: EventName) -> usize {
+        let step = self.now();
         self.with_log(|log| {
             let record = log.providers.entry(name.to_owned()).or_default();
             record.emits += 1;
@@ -402,7 +403,9 @@ impl World {
                     EventName::Fatal | EventName::ConfigurationChanged => record.phase,
                 };
             }
-            record.emits
+            let number = record.emits;
+            log.emissions.push((name.to_owned(), number, step));
+            number
         })
     }
 

@@ -203,6 +203,9 @@ pub struct Log {
     /// Every handler run for a provider's emission: the handler, the provider, and the
     /// emission's number (an immediate run for a state, with no emission, is not listed).
     pub emission_deliveries: Vec<(String, String, usize)>,
+    /// Every emission: the provider, its number (from 1, over the provider's emissions) and the
+    /// step it happened at.
+    pub emissions: Vec<(String, usize, usize)>,
     /// Per operation key, the providers that resolved inside it, in order.
     pub resolves_in_op: BTreeMap<String, Vec<String>>,
     pub ops: Vec<OpRecord>,

@@ -6,7 +6,7 @@ use crate::world::{MisplacedCall, Phase, ProviderCall};
 
 fn world() -> Arc<World> {
     let source = "description = \"unit\"\naudit = []\n[providers]\np0 = {}\n\
-                  [[thread]]\nops = []\n[expect]\nsdk = \"holds\"\naudited = \"holds\"\n";
+                  [[thread]]\nops = []\n[expect]\nsdk = \"holds\"\naudited = \"holds\"\npython-head = \"holds\"\n";
     let scenario = crate::scenario::parse("unit", std::path::Path::new("unit.toml"), source)
         .unwrap_or_else(|error| panic!("{error}"));
     World::new(Arc::new(scenario), false)
