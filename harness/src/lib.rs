@@ -11,6 +11,7 @@ pub mod invocation;
 pub mod ops;
 pub mod oracle;
 pub mod properties;
+pub(crate) mod pymodel;
 pub mod python_head;
 pub mod results;
 pub mod rt;

@@ -19,92 +19,20 @@
 mod client;
 mod events;
 mod registry;
-mod rlock;
 
 use crate::ops::{Answer, Apply, ClientName, OpResult, Raised};
+use crate::pymodel::rlock::RLock;
+use crate::pymodel::{Prov, PyEvent, Status};
 use crate::rt::hold;
 use crate::rt::Mutex;
 use crate::scenario::{EventName, FlagKind};
 use crate::target::Target;
 use crate::world::{FinalState, World};
-use rlock::RLock;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// A Python exception that escapes an SDK call, rendered like `KeyError: 'd1'`.
 type PyResult<T = ()> = Result<T, String>;
-
-/// A Python provider object, compared by identity as Python does. Each `NoOpProvider()` call makes
-/// a new object, numbered in creation order.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Prov {
-    NoOp(u32),
-    Test(String),
-}
-
-impl Prov {
-    fn name(&self) -> &str {
-        match self {
-            Prov::NoOp(_) => "noop",
-            Prov::Test(name) => name,
-        }
-    }
-}
-
-/// `ProviderStatus`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
-    NotReady,
-    Ready,
-    Error,
-    Stale,
-    Fatal,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::NotReady => "NOT_READY",
-            Status::Ready => "READY",
-            Status::Error => "ERROR",
-            Status::Stale => "STALE",
-            Status::Fatal => "FATAL",
-        }
-    }
-}
-
-/// `ProviderEvent`. Python has no fatal event: a fatal error is `PROVIDER_ERROR` whose details
-/// carry the `PROVIDER_FATAL` error code, passed alongside as a flag.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum PyEvent {
-    Ready,
-    Error,
-    Stale,
-    ConfigurationChanged,
-}
-
-impl PyEvent {
-    /// The Python event of a scenario event name, and whether it carries `PROVIDER_FATAL`.
-    fn of(event: EventName) -> (PyEvent, bool) {
-        match event {
-            EventName::Ready => (PyEvent::Ready, false),
-            EventName::Error => (PyEvent::Error, false),
-            EventName::Fatal => (PyEvent::Error, true),
-            EventName::Stale => (PyEvent::Stale, false),
-            EventName::ConfigurationChanged => (PyEvent::ConfigurationChanged, false),
-        }
-    }
-
-    /// The event as handlers record it, and as trace labels name it.
-    fn label(self) -> &'static str {
-        match self {
-            PyEvent::Ready => "ready",
-            PyEvent::Error => "error",
-            PyEvent::Stale => "stale",
-            PyEvent::ConfigurationChanged => "configuration_changed",
-        }
-    }
-}
 
 /// A transaction-context propagator object: its storage holds one context per thread.
 struct Propagator {

@@ -4,8 +4,7 @@
 //! here.
 
 use super::{Prov, Py, PyEvent, PyResult, Status};
-use crate::scenario::{EventName, InitBehaviour, ProviderSpec};
-use crate::world::InitEnd;
+use crate::scenario::{EventName, ProviderSpec};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -290,35 +289,7 @@ impl Py {
         };
         // Python initializes inline, inside the operation's own atomic step: not a step apart.
         self.reenter(&format!("{name}.initialize"));
-        self.world.trace(format!("{name}.initialize()"));
-        self.world.note_init(name);
-        let spec = self.spec(name);
-        for _ in 0..spec.init_steps {
-            crate::rt::scheduling_point();
-        }
-        let raised = match spec.init {
-            InitBehaviour::Succeeds => None,
-            InitBehaviour::Fails => Some((false, "GeneralError")),
-            InitBehaviour::Fatal => Some((true, "ProviderFatalError")),
-            InitBehaviour::Panics => Some((false, "RuntimeError")),
-        };
-        match raised {
-            None => {
-                self.world.note_init_end(name, InitEnd::Succeeded);
-                Ok(())
-            }
-            Some((fatal, exception)) => {
-                let end = if fatal {
-                    InitEnd::Fatal
-                } else {
-                    InitEnd::Failed
-                };
-                self.world.note_init_end(name, end);
-                self.world
-                    .trace(format!("{name}.initialize() raises {exception}"));
-                Err(fatal)
-            }
-        }
+        crate::pymodel::test_initialize(&self.world, name)
     }
 
     /// The provider's `shutdown` (user code): the test provider counts it; the no-op provider

@@ -14,8 +14,8 @@
 //! points at the Python line. Statements of the application itself (`client.hooks = []`) are
 //! prefixed `app:`. A `read` of a callee's statement names the caller after `<-`.
 //!
-//! The head's `threading.RLock`s are reentrant locks on top of the GIL ([`RLock`], audited's
-//! `rlock.rs` compiled again as this module's child): `ProviderRegistry._lock`,
+//! The head's `threading.RLock`s are reentrant locks on top of the GIL ([`RLock`], shared with
+//! `audited` in `pymodel/`): `ProviderRegistry._lock`,
 //! `_event_support._global_lock` and `_client_lock`, `hook._hooks_lock`, each client's
 //! `self._hooks_lock` (one per declared client: the scenario's client names are its client
 //! objects) and `transaction_context._propagator_lock`. `evaluation_context` has no lock. The
@@ -57,20 +57,15 @@
 mod client;
 mod events;
 mod registry;
-// Audited's `RLock` is `pub(super)`, visible only inside `audited`; compiling its file a second
-// time as this module's child reuses it without touching `audited` (the two copies are distinct
-// types, which is all either model needs).
-#[allow(clippy::duplicate_mod)]
-#[path = "../audited/rlock.rs"]
-mod rlock;
 
 use crate::ops::{Answer, Apply, ClientName, Code, OpResult, Raised};
+use crate::pymodel::rlock::RLock;
+use crate::pymodel::{Prov, PyEvent, Status};
 use crate::rt::hold;
 use crate::rt::Mutex;
 use crate::scenario::{EventName, FlagKind};
 use crate::target::Target;
 use crate::world::{FinalState, World};
-use rlock::RLock;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -88,78 +83,6 @@ enum Exc {
 
 /// A Python call's outcome.
 type PyResult<T = ()> = Result<T, Exc>;
-
-/// A Python provider object, compared by identity as Python does. Each `NoOpProvider()` call makes
-/// a new object, numbered in creation order.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Prov {
-    NoOp(u32),
-    Test(String),
-}
-
-impl Prov {
-    fn name(&self) -> &str {
-        match self {
-            Prov::NoOp(_) => "noop",
-            Prov::Test(name) => name,
-        }
-    }
-}
-
-/// `ProviderStatus`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
-    NotReady,
-    Ready,
-    Error,
-    Stale,
-    Fatal,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::NotReady => "NOT_READY",
-            Status::Ready => "READY",
-            Status::Error => "ERROR",
-            Status::Stale => "STALE",
-            Status::Fatal => "FATAL",
-        }
-    }
-}
-
-/// `ProviderEvent`. Python has no fatal event: a fatal error is `PROVIDER_ERROR` whose details
-/// carry the `PROVIDER_FATAL` error code, passed alongside as a flag.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum PyEvent {
-    Ready,
-    Error,
-    Stale,
-    ConfigurationChanged,
-}
-
-impl PyEvent {
-    /// The Python event of a scenario event name, and whether it carries `PROVIDER_FATAL`.
-    fn of(event: EventName) -> (PyEvent, bool) {
-        match event {
-            EventName::Ready => (PyEvent::Ready, false),
-            EventName::Error => (PyEvent::Error, false),
-            EventName::Fatal => (PyEvent::Error, true),
-            EventName::Stale => (PyEvent::Stale, false),
-            EventName::ConfigurationChanged => (PyEvent::ConfigurationChanged, false),
-        }
-    }
-
-    /// The event as handlers record it, and as trace labels name it.
-    fn label(self) -> &'static str {
-        match self {
-            PyEvent::Ready => "ready",
-            PyEvent::Error => "error",
-            PyEvent::Stale => "stale",
-            PyEvent::ConfigurationChanged => "configuration_changed",
-        }
-    }
-}
 
 /// A transaction-context propagator object: its storage holds one context per thread. The
 /// `NoOpTransactionContextPropagator` that `api.shutdown` installs forgets what is set.

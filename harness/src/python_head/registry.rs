@@ -9,8 +9,7 @@
 
 use super::{Exc, Prov, Py, PyEvent, PyResult, Status};
 use crate::ops::Code;
-use crate::scenario::{EventName, InitBehaviour, ProviderSpec};
-use crate::world::InitEnd;
+use crate::scenario::{EventName, ProviderSpec};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -480,35 +479,7 @@ impl Py {
             return Ok(());
         };
         self.reenter(&format!("{name}.initialize"));
-        self.world.trace(format!("{name}.initialize()"));
-        self.world.note_init(name);
-        let spec = self.spec(name);
-        for _ in 0..spec.init_steps {
-            crate::rt::scheduling_point();
-        }
-        let raised = match spec.init {
-            InitBehaviour::Succeeds => None,
-            InitBehaviour::Fails => Some((false, "GeneralError")),
-            InitBehaviour::Fatal => Some((true, "ProviderFatalError")),
-            InitBehaviour::Panics => Some((false, "RuntimeError")),
-        };
-        match raised {
-            None => {
-                self.world.note_init_end(name, InitEnd::Succeeded);
-                Ok(())
-            }
-            Some((fatal, exception)) => {
-                let end = if fatal {
-                    InitEnd::Fatal
-                } else {
-                    InitEnd::Failed
-                };
-                self.world.note_init_end(name, end);
-                self.world
-                    .trace(format!("{name}.initialize() raises {exception}"));
-                Err(InitError { fatal })
-            }
-        }
+        crate::pymodel::test_initialize(&self.world, name).map_err(|fatal| InitError { fatal })
     }
 
     /// The provider's `shutdown` (user code), as in `audited`: the test provider counts it; the

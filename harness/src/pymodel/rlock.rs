@@ -1,4 +1,4 @@
-//! Python's `threading.RLock` for the audited model: reentrant per checker task, built on the
+//! Python's `threading.RLock` for the models of the Python SDK: reentrant per checker task, built on the
 //! harness's checker mutex and condition variable.
 
 use crate::rt::hold;
@@ -7,7 +7,7 @@ use crate::world::World;
 use std::sync::PoisonError;
 
 /// Python's `threading.RLock`: reentrant per checker task.
-pub(super) struct RLock {
+pub(crate) struct RLock {
     name: &'static str,
     /// The owning task and how many times it holds the lock; no owner when the count is zero.
     state: Mutex<(Option<usize>, usize)>,
@@ -16,10 +16,10 @@ pub(super) struct RLock {
 }
 
 /// Holds an [`RLock`] once; the lock is free when every guard of its owner is dropped.
-pub(super) struct RLockGuard<'a>(&'a RLock);
+pub(crate) struct RLockGuard<'a>(&'a RLock);
 
 impl RLock {
-    pub(super) fn new(name: &'static str) -> Self {
+    pub(crate) fn new(name: &'static str) -> Self {
         Self {
             name,
             state: Mutex::new((None, 0)),
@@ -28,7 +28,7 @@ impl RLock {
     }
 
     /// `with lock:` (the entry).
-    pub(super) fn acquire(&self, world: &World) -> RLockGuard<'_> {
+    pub(crate) fn acquire(&self, world: &World) -> RLockGuard<'_> {
         let me = crate::rt::current_task();
         let mut state = hold(&self.state);
         while state.0.is_some_and(|owner| owner != me) {
