@@ -21,7 +21,9 @@ use crate::target::TargetKind;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// One operation from the whole vocabulary (each operation's own strategy, with its weight).
@@ -120,11 +122,11 @@ pub struct Found {
 const GENERATED_REFERENCE_BOUND: usize = 2_000;
 
 /// Which violations a search looks for.
-pub type Accept = dyn Fn(&Scenario, &Violation) -> bool + Sync;
+pub type Accept = dyn Fn(&Scenario, &Violation) -> bool + Send + Sync;
 
 /// Accepts any violation of a property in `wanted` (any property when `wanted` is empty).
-pub fn any_of(wanted: Vec<Property>) -> Box<Accept> {
-    Box::new(move |_, violation| wanted.is_empty() || wanted.contains(&violation.property))
+pub fn any_of(wanted: Vec<Property>) -> Arc<Accept> {
+    Arc::new(move |_, violation| wanted.is_empty() || wanted.contains(&violation.property))
 }
 
 /// Runs `scenario` under PCT (`executions` executions, depth 3) judged by the properties and
@@ -134,38 +136,50 @@ pub fn check(
     scenario: &Arc<Scenario>,
     kind: TargetKind,
     executions: usize,
-    accept: &Accept,
+    accept: &Arc<Accept>,
 ) -> Option<Found> {
     // Generated cases are judged by the oracle when their sequential space is small; the few
     // with a large one are judged by the properties alone, which keeps each case fast.
     let reference = oracle::reference_bounded(scenario, kind, GENERATED_REFERENCE_BOUND);
+    let reference = Arc::new(reference.complete.then_some(reference));
     let steps = runner::calibrate_pct(scenario, kind);
-    let matches = |v: &Violation| accept(scenario, v);
     let search = |depth: usize| -> Option<Found> {
-        (0..executions).find_map(|iteration| {
-            let seed = execution_seed(depth as u64, iteration);
-            let mut execution = runner::execute(
-                scenario,
-                kind,
-                Schedule::Pct {
-                    seed,
-                    depth,
-                    estimated_steps: steps,
-                },
-            );
-            if reference.complete {
-                oracle::judge(&reference, &mut execution);
+        let found: Rc<RefCell<Option<Found>>> = Rc::default();
+        let (found_in, reference, accept, judged) = (
+            Rc::clone(&found),
+            Arc::clone(&reference),
+            Arc::clone(accept),
+            Arc::clone(scenario),
+        );
+        let mut iteration = 0;
+        let next = move || {
+            let schedule = (iteration < executions).then(|| Schedule::Pct {
+                seed: execution_seed(depth as u64, iteration),
+                depth,
+                estimated_steps: steps,
+            });
+            iteration += 1;
+            schedule
+        };
+        // The first execution with a violation `accept` takes ends the search.
+        let ended = move |schedule: Schedule, mut execution: runner::Execution| {
+            if let Some(reference) = reference.as_ref() {
+                oracle::judge(reference, &mut execution);
             }
-            execution
+            let accepted = execution
                 .violations
                 .into_iter()
-                .find(|v| matches(v))
-                .map(|violation| Found {
-                    violation,
-                    depth,
-                    seed,
-                })
-        })
+                .find(|v| accept(&judged, v));
+            let go_on = accepted.is_none();
+            *found_in.borrow_mut() = accepted.map(|violation| Found {
+                violation,
+                depth,
+                seed: schedule.seed(),
+            });
+            go_on
+        };
+        runner::execute_each(scenario, kind, next, ended);
+        found.take()
     };
     let found = search(3)?;
     // Fewest preemptions: PCT with depth d places d - 1 priority changes.
@@ -182,7 +196,7 @@ pub fn search(
     kind: TargetKind,
     cases: u32,
     executions: usize,
-    accept: &Accept,
+    accept: &Arc<Accept>,
     rng_seed: u64,
 ) -> Result<(), Box<(Scenario, Found)>> {
     let config = Config {

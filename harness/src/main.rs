@@ -44,6 +44,11 @@ struct Cli {
     /// loom build it starts).
     #[arg(long, global = true, hide = true)]
     read_pending: bool,
+    /// How many scenarios (or explorations) run at once: each runs its executions one at a
+    /// time, so a run uses this many cores. Results and snapshots do not depend on it
+    /// [default: the cores available].
+    #[arg(long, global = true, env = cli::JOBS_ENV, value_parser = in_range(1..=1024))]
+    jobs: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -194,6 +199,7 @@ fn main() -> ExitCode {
     // SIGPIPE, instead of a panic in the middle of a report.
     sigpipe::reset();
     let cli = Cli::parse();
+    cli::set_jobs(cli.jobs);
     let outcome = match Invocation::detect(cli.scenarios, cli.snapshots, cli.invoked_as) {
         Ok(mut invocation) => {
             invocation.folders.read_pending = cli.read_pending;

@@ -24,7 +24,7 @@ fn generated_scenarios_hold_on_the_sdk() {
         TargetKind::Sdk,
         cases(),
         30,
-        &*generate::any_of(Vec::new()),
+        &generate::any_of(Vec::new()),
         7,
     ) {
         let (scenario, found) = *found;
@@ -48,8 +48,8 @@ fn has(scenario: &Scenario, wanted: fn(&Op) -> bool) -> bool {
 
 /// Finds a race on the audited model, then checks the minimal case: at most six operations,
 /// and its file parses and replays the same property under the printed seed.
-fn rediscover(accept: &Accept, rng_seed: u64) -> Violation {
-    let (minimal, found) = match generate::search(TargetKind::Audited, 400, 30, accept, rng_seed) {
+fn rediscover(accept: Arc<Accept>, rng_seed: u64) -> Violation {
+    let (minimal, found) = match generate::search(TargetKind::Audited, 400, 30, &accept, rng_seed) {
         Ok(()) => panic!("the generator did not find the race"),
         Err(found) => *found,
     };
@@ -101,12 +101,12 @@ fn rediscover(accept: &Accept, rng_seed: u64) -> Violation {
 
 #[test]
 fn rediscovers_double_shutdown() {
-    rediscover(&*generate::any_of(vec![Property::ShutdownOnce]), 1);
+    rediscover(generate::any_of(vec![Property::ShutdownOnce]), 1);
 }
 
 #[test]
 fn rediscovers_lost_hooks() {
-    rediscover(&*generate::any_of(vec![Property::LostHook]), 1);
+    rediscover(generate::any_of(vec![Property::LostHook]), 1);
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn rediscovers_detach_during_emit() {
     let accept = |_: &Scenario, v: &Violation| {
         v.property == Property::EscapedError && v.detail.contains("AttributeError")
     };
-    rediscover(&accept, 1);
+    rediscover(Arc::new(accept), 1);
 }
 
 #[test]
@@ -125,5 +125,5 @@ fn rediscovers_the_clear_window() {
         v.property == Property::ResolvedAfterShutdown
             && has(scenario, |op| matches!(op, Op::ClearProviders {}))
     };
-    rediscover(&accept, 1);
+    rediscover(Arc::new(accept), 1);
 }

@@ -151,10 +151,15 @@ fn explore_all(
     let compare = explore.execution.is_none()
         && explore.preemption_bound.is_none()
         && explore.explorer.is_none();
-    let reports: Vec<ExhaustiveReport> = here
-        .iter()
-        .map(|(scenario, target)| explore_one(invocation, explore, scenario, *target, compare))
-        .collect();
+    let explore_one = |(scenario, target): &(Arc<Scenario>, TargetKind)| {
+        explore_one(invocation, explore, scenario, *target, compare)
+    };
+    // A printed trace is read whole: that run explores one at a time.
+    let reports: Vec<ExhaustiveReport> = if explore.execution.is_some() {
+        here.iter().map(explore_one).collect()
+    } else {
+        super::in_parallel(&here, |_, work| explore_one(work))
+    };
     for report in &reports {
         for failure in &report.failures {
             say!("FAIL {failure}");
@@ -317,6 +322,8 @@ fn run_loom_build(
         ));
     };
     let mut command = loom_command(invocation, &binary, &names, explore);
+    // The loom build explores as many at once as this run was told to.
+    command.env(super::JOBS_ENV, super::jobs().to_string());
     say!(
         "loom explorations run in the loom build ({}):",
         quote(&binary)

@@ -43,7 +43,7 @@ pub fn generate(invocation: &Invocation, search: &Search, out: &Path) -> Outcome
         target,
         search.cases,
         search.executions,
-        &*generate::any_of(wanted),
+        &generate::any_of(wanted),
         search.seed,
     );
     let mut results = Results::new("generate");

@@ -41,6 +41,68 @@ pub enum Format {
 
 static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// How many scenarios or explorations run at once (0: the cores available).
+static JOBS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sets how many scenarios or explorations run at once (`--jobs`; the cores available when
+/// `None`).
+pub fn set_jobs(jobs: Option<usize>) {
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    JOBS.store(jobs.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The environment variable `--jobs` is read from (and handed to the loom build in).
+pub const JOBS_ENV: &str = "HARNESS_JOBS";
+
+/// How many scenarios or explorations run at once.
+pub fn jobs() -> usize {
+    JOBS.load(std::sync::atomic::Ordering::Relaxed).max(1)
+}
+
+/// `work` applied to every item, up to `--jobs` at once, started in the items' order, the
+/// results in that order. `work` is given each item's index. Every scenario's executions run
+/// on one OS thread (the checkers keep their state per thread), so what a run reports does not
+/// depend on how many run at once; only the order of the progress lines does.
+pub fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
+    use rayon::iter::{ParallelBridge, ParallelIterator};
+    let jobs = jobs();
+    if jobs == 1 || items.len() < 2 {
+        return items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| work(i, item))
+            .collect();
+    }
+    // The main thread's stack size: a run used to be one thread, and some scenarios recurse.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.min(items.len()))
+        .stack_size(8 << 20)
+        .thread_name(|index| format!("harness-job-{index}"))
+        .build();
+    let Ok(pool) = pool else {
+        // No threads to be had: one at a time, as `--jobs 1` does.
+        return items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| work(i, item))
+            .collect();
+    };
+    // `par_bridge` hands the items out in order (a scenario file's place in the run is also
+    // where it starts); the results come back in any order and are put back in place.
+    let mut done: Vec<(usize, R)> = pool.install(|| {
+        items
+            .iter()
+            .enumerate()
+            .par_bridge()
+            .map(|(i, item)| (i, work(i, item)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
 /// Sets the format of this run of the program (once, before any output or thread).
 pub fn set_format(format: Format) {
     JSON.store(format == Format::Json, std::sync::atomic::Ordering::Relaxed);
@@ -363,8 +425,10 @@ pub fn measure(invocation: &Invocation, names: &[String], targets: &[TargetKind]
     let mut options = harness::suite::RunOptions::new(invocation.clone());
     options.targets = targets.to_vec();
     options.require_exhaustive = false;
-    for scenario in &loaded.scenarios {
-        let expect = harness::generate::measured_expect(scenario, &options);
+    let measured = in_parallel(&loaded.scenarios, |_, scenario| {
+        harness::generate::measured_expect(scenario, &options)
+    });
+    for (scenario, expect) in loaded.scenarios.iter().zip(measured) {
         println!("# {}", scenario.name);
         for target in targets {
             println!(

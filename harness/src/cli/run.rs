@@ -7,6 +7,7 @@ use harness::results::Results;
 use harness::suite::{self, RunOptions, ScenarioReport, Tick};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// How `run` reports.
@@ -90,11 +91,19 @@ pub fn execute(
         ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} executions {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    // indicatif draws nothing when stderr is not a terminal: CI logs get a line per scenario.
+    // indicatif draws nothing when stderr is not a terminal: CI logs get a line per scenario,
+    // in the order the scenarios finish.
     let lines = !std::io::stderr().is_terminal();
-    let mut reports = Vec::new();
     let count = scenarios.len();
-    for (index, scenario) in scenarios.iter().enumerate() {
+    let finished = AtomicUsize::new(0);
+    // Under `--fail-fast`: the index of the first scenario (in file order) known to fail.
+    // A scenario after it does not start; every one before it runs, so the run reports the
+    // same first failure at any `--jobs`.
+    let first_failed = AtomicUsize::new(usize::MAX);
+    let ran = super::in_parallel(scenarios, |index, scenario| {
+        if fail_fast && first_failed.load(Ordering::Relaxed) < index {
+            return None;
+        }
         bar.set_message(scenario.name.clone());
         let scenario_started = Instant::now();
         let mut executions = 0u64;
@@ -106,18 +115,26 @@ pub fn execute(
             // A batch that found every expected violation stops: its budget leaves the total.
             Tick::Skipped(skipped) => bar.dec_length(skipped as u64),
         });
+        let done = finished.fetch_add(1, Ordering::Relaxed) + 1;
         if lines {
             eprintln!(
-                "[{}/{count}] {:<36} {:>9} executions {:>7.1}s {}",
-                index + 1,
+                "[{done}/{count}] {:<36} {:>9} executions {:>7.1}s {}",
                 scenario.name,
                 executions,
                 scenario_started.elapsed().as_secs_f64(),
                 if report.passed() { "ok" } else { "FAIL" }
             );
         }
+        if !report.passed() {
+            first_failed.fetch_min(index, Ordering::Relaxed);
+        }
+        Some(report)
+    });
+    let mut reports = Vec::new();
+    for report in ran.into_iter().flatten() {
         let failed = !report.passed();
         reports.push(report);
+        // Under `--fail-fast` the report ends at the first scenario that failed.
         if failed && fail_fast {
             break;
         }

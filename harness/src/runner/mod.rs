@@ -1,8 +1,9 @@
 //! Runs scenarios: one execution under a chosen schedule, and batches of executions under the
 //! randomized schedulers.
 //!
-//! Every execution runs inside its own shuttle `Runner` with a per-execution seed, so the seed
-//! printed with a failure replays exactly that execution. Failures of the checker itself (a
+//! Every execution runs under its own scheduler with a per-execution seed, so the seed printed
+//! with a failure replays exactly that execution; a batch's executions share one shuttle
+//! `Runner` (`execute_each`), which keeps the tasks' stacks from one execution to the next. Failures of the checker itself (a
 //! deadlock, the step bound) become violations with the trace recorded so far; nothing here
 //! hangs or lets a panic escape.
 
@@ -21,8 +22,10 @@ use crate::rt::{is_stop, panic_text};
 use openfeature_sdk_shuttle::observe;
 use shuttle::scheduler::{RandomScheduler, Scheduler};
 use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use std::sync::{Arc, Mutex, Once};
 pub use stop::Stop;
 
@@ -332,25 +335,201 @@ pub(crate) fn conclude(
     }
 }
 
+impl Schedule {
+    /// The execution seed, which replays this execution.
+    pub fn seed(self) -> u64 {
+        match self {
+            Schedule::Random { seed } | Schedule::Pct { seed, .. } => seed,
+        }
+    }
+
+    /// The shuttle scheduler of this one execution.
+    fn scheduler(self) -> Box<dyn Scheduler + Send> {
+        match self {
+            Schedule::Random { seed } => Box::new(RandomScheduler::new_from_seed(seed, 1)),
+            Schedule::Pct {
+                seed,
+                depth,
+                estimated_steps,
+            } => Box::new(SeededPct::new(seed, depth, estimated_steps)),
+        }
+    }
+}
+
 /// Runs one execution under `schedule`.
 pub fn execute(scenario: &Arc<Scenario>, kind: TargetKind, schedule: Schedule) -> Execution {
-    match schedule {
-        Schedule::Random { seed } => execute_with(
-            scenario,
-            kind,
-            RandomScheduler::new_from_seed(seed, 1),
-            false,
-        ),
-        Schedule::Pct {
-            seed,
-            depth,
-            estimated_steps,
-        } => execute_with(
-            scenario,
-            kind,
-            SeededPct::new(seed, depth, estimated_steps),
-            false,
-        ),
+    execute_with(scenario, kind, schedule.scheduler(), false)
+}
+
+/// Runs one execution per schedule `next` gives, in order, and hands each to `ended` as it
+/// ends, until `next` gives none or `ended` returns `false`. Each execution is exactly the one
+/// [`execute`] runs under its schedule (its own fresh scheduler, so its seed replays it); what
+/// differs is that one shuttle runner serves many of them: a runner keeps its tasks' stacks for
+/// the next execution, where a runner per execution maps, protects and unmaps a stack per
+/// thread per execution (system time that was more than half of a run's, and that grows with
+/// the threads of a process running at once).
+///
+/// `ended` runs between two executions, outside either: a panic in it is the harness's own and
+/// is raised again here, never taken for a failure of the execution.
+pub fn execute_each(
+    scenario: &Arc<Scenario>,
+    kind: TargetKind,
+    next: impl FnMut() -> Option<Schedule> + 'static,
+    ended: impl FnMut(Schedule, Execution) -> bool + 'static,
+) {
+    let sequence = Rc::new(RefCell::new(SequenceState {
+        scenario: Arc::clone(scenario),
+        world: Arc::default(),
+        state: Arc::default(),
+        next: Box::new(next),
+        ended: Box::new(ended),
+        running: None,
+        stopped: false,
+        harness_panic: None,
+    }));
+    loop {
+        let (world_in, state_in) = {
+            let sequence = sequence.borrow();
+            (Arc::clone(&sequence.world), Arc::clone(&sequence.state))
+        };
+        let scenario_in = Arc::clone(scenario);
+        let scheduler = Sequence {
+            shared: Rc::clone(&sequence),
+            current: None,
+        };
+        let run = quietly(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                Runner::new(scheduler, config(scenario.schedule.max_steps)).run(move || {
+                    let world = World::new(Arc::clone(&scenario_in), false);
+                    *lock(&world_in) = Some(Arc::clone(&world));
+                    body(&scenario_in, kind, &world, &state_in);
+                })
+            }))
+        });
+        let mut sequence = sequence.borrow_mut();
+        if let Some(panic) = sequence.harness_panic.take() {
+            std::panic::resume_unwind(panic);
+        }
+        match run {
+            // Every schedule ran, or `ended` asked to stop.
+            Ok(_) => return,
+            // The execution running failed (a deadlock, a panic): it ends here, and the rest
+            // run in a new runner.
+            Err(payload) => {
+                sequence.end_running(Some(Stop::of(payload)));
+                if let Some(panic) = sequence.harness_panic.take() {
+                    std::panic::resume_unwind(panic);
+                }
+                if sequence.stopped {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// What the runner of [`execute_each`] and its scheduler share.
+struct SequenceState {
+    scenario: Arc<Scenario>,
+    world: Arc<Mutex<Option<Arc<World>>>>,
+    state: Arc<Mutex<Option<FinalState>>>,
+    next: Box<dyn FnMut() -> Option<Schedule>>,
+    ended: Box<dyn FnMut(Schedule, Execution) -> bool>,
+    /// The schedule of the execution under way.
+    running: Option<Schedule>,
+    /// Whether `ended` asked to stop, or `next` gave no schedule.
+    stopped: bool,
+    /// A panic of `ended` (the harness's own), raised again once the runner has returned.
+    harness_panic: Option<Box<dyn std::any::Any + Send>>,
+}
+
+impl SequenceState {
+    /// Judges the execution under way, which ended (with `failure` when the checker stopped
+    /// it), and hands it to `ended`.
+    fn end_running(&mut self, failure: Option<Stop>) {
+        let Some(schedule) = self.running.take() else {
+            return;
+        };
+        forget_observers();
+        observe::forget_background();
+        let log = lock(&self.world)
+            .take()
+            .map(|world| world.take_log())
+            .unwrap_or_default();
+        let state = lock(&self.state).take();
+        let execution = conclude(&self.scenario, log, state, failure);
+        // Outside any execution: a panic here is printed, and raised again by `execute_each`.
+        let was_in_execution = IN_EXECUTION.with(|flag| flag.replace(false));
+        let ended = &mut self.ended;
+        match catch_unwind(AssertUnwindSafe(|| ended(schedule, execution))) {
+            Ok(go_on) => self.stopped |= !go_on,
+            Err(panic) => {
+                self.harness_panic = Some(panic);
+                self.stopped = true;
+            }
+        }
+        IN_EXECUTION.with(|flag| flag.set(was_in_execution));
+    }
+}
+
+/// The scheduler of [`execute_each`]'s runner: a fresh scheduler per execution, from the next
+/// schedule; the previous execution is judged when the runner asks for the next.
+struct Sequence {
+    shared: Rc<RefCell<SequenceState>>,
+    current: Option<Box<dyn Scheduler + Send>>,
+}
+
+impl Sequence {
+    /// Ends the scheduler of the execution that ran: asked for another execution, a
+    /// one-execution scheduler says there is none (shuttle's random scheduler prints its seed as
+    /// a failing one when dropped before that).
+    fn finish_current(&mut self) {
+        if let Some(mut scheduler) = self.current.take() {
+            let _ = scheduler.new_execution();
+        }
+    }
+}
+
+impl Drop for Sequence {
+    fn drop(&mut self) {
+        self.finish_current();
+    }
+}
+
+impl Scheduler for Sequence {
+    fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
+        self.finish_current();
+        let mut shared = self.shared.borrow_mut();
+        shared.end_running(None);
+        if shared.stopped {
+            return None;
+        }
+        let Some(schedule) = (shared.next)() else {
+            shared.stopped = true;
+            return None;
+        };
+        shared.running = Some(schedule);
+        let mut scheduler = schedule.scheduler();
+        let started = scheduler.new_execution();
+        self.current = Some(scheduler);
+        started
+    }
+
+    fn next_task(
+        &mut self,
+        runnable_tasks: &[&shuttle::scheduler::Task],
+        current_task: Option<shuttle::scheduler::TaskId>,
+        is_yielding: bool,
+    ) -> Option<shuttle::scheduler::TaskId> {
+        self.current
+            .as_mut()
+            .and_then(|current| current.next_task(runnable_tasks, current_task, is_yielding))
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.current
+            .as_mut()
+            .map_or(0, |current| current.next_u64())
     }
 }
 
@@ -448,41 +627,50 @@ pub fn run_batch(
     stop: BatchStop<'_>,
     mut progress: impl FnMut(),
 ) -> Batch {
-    let mut batch = Batch::default();
-    for iteration in 0..iterations {
-        let schedule = schedule_for(
-            scheduler,
-            base_seed,
-            iteration,
-            scenario.schedule.pct_depth,
-            estimated_steps,
-        );
-        let seed = match schedule {
-            Schedule::Random { seed } | Schedule::Pct { seed, .. } => seed,
-        };
-        let mut execution = execute(scenario, kind, schedule);
-        if let Some(reference) = judges.reference {
+    // What judges and stops the batch, owned: the runner's scheduler judges each execution as
+    // the next begins (see `execute_each`).
+    let reference = judges.reference.cloned();
+    let exhaustive = judges.exhaustive.cloned();
+    let bound = scenario.schedule.preemption_bound.of(kind);
+    let when_found = stop.when_found.clone();
+    let unless_allowed = stop.unless_allowed.cloned();
+    let (depth, mut iteration) = (scenario.schedule.pct_depth, 0);
+    let next = move || {
+        let schedule = (iteration < iterations)
+            .then(|| schedule_for(scheduler, base_seed, iteration, depth, estimated_steps));
+        iteration += 1;
+        schedule
+    };
+    let batch = Rc::new(RefCell::new(Batch::default()));
+    let batch_in = Rc::clone(&batch);
+    let ended = move |schedule: Schedule, mut execution: Execution| {
+        let seed = schedule.seed();
+        if let Some(reference) = &reference {
             oracle::judge(reference, &mut execution);
         }
-        if let Some(exhaustive) = judges.exhaustive {
-            oracle::judge_within(
-                exhaustive,
-                scenario.schedule.preemption_bound.of(kind),
-                &mut execution,
-            );
+        if let Some(exhaustive) = &exhaustive {
+            oracle::judge_within(exhaustive, bound, &mut execution);
         }
+        let mut batch = batch_in.borrow_mut();
         batch.executions += 1;
+        let number = batch.executions;
         for violation in &execution.violations {
             batch
                 .first
                 .entry(violation.property)
-                .or_insert_with(|| (iteration + 1, seed, violation.clone()));
+                .or_insert_with(|| (number, seed, violation.clone()));
         }
         batch.outcomes.insert(execution.outcome.to_string());
+        let stop = BatchStop {
+            when_found: &when_found,
+            unless_allowed: unless_allowed.as_ref(),
+        };
+        !stop.reached(&batch)
+    };
+    execute_each(scenario, kind, next, ended);
+    let batch = batch.take();
+    for _ in 0..batch.executions {
         progress();
-        if stop.reached(&batch) {
-            break;
-        }
     }
     batch
 }

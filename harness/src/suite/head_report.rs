@@ -216,9 +216,14 @@ pub fn render(reports: &[ScenarioReport], command: &str) -> String {
         new.len()
     );
     if let Some(count) = counts.get(&Status::NotReproduced) {
+        let ids = if *count == 1 {
+            "audit id is"
+        } else {
+            "audit ids are"
+        };
         let _ = writeln!(
             out,
-            "{count} audit ids are shown by neither model in their scenarios (see the table).\n"
+            "{count} {ids} shown by neither model in their scenarios (see the table).\n"
         );
     }
     let _ = writeln!(
