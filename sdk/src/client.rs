@@ -14,6 +14,7 @@
 mod pipeline;
 mod snapshot;
 
+use crate::contain;
 use crate::context::EvaluationContext;
 use crate::evaluation::{EvaluationDetails, EvaluationOptions};
 use crate::events::{EventDetails, EventHandler, HandlerId, HandlerScope, ProviderEvent};
@@ -424,7 +425,13 @@ impl Client {
             // Before hooks add the highest level below.
             let merged = published.merged_context(context);
 
-            let provider_hooks = registration.provider.hooks();
+            // The provider's hooks are user code too: a panic there answers with the default
+            // and a GENERAL error, as a panicking resolve does.
+            let provider_hooks =
+                match contain::call_unstepped("provider hooks", || registration.provider.hooks()) {
+                    Ok(hooks) => hooks,
+                    Err(error) => return plain(published, Err(error), default_value),
+                };
             let invocation_hooks: &[Arc<dyn Hook>] = options.map_or(&[], |options| &options.hooks);
             let no_hooks = published.api_hooks.is_empty()
                 && published.client_hooks.is_empty()
@@ -494,7 +501,7 @@ impl Client {
             let empty = TrackingEventDetails::default();
             let details = details.unwrap_or(&empty);
             let provider = &snapshot.registration().provider;
-            let _contained = crate::contain::call("provider track", || {
+            let _contained = contain::call("provider track", || {
                 provider.track(event_name, &merged, details)
             });
         });

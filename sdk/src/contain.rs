@@ -20,6 +20,16 @@ pub(crate) fn call<T>(
     catch_unwind(AssertUnwindSafe(user_code)).map_err(|payload| contained(what, payload))
 }
 
+/// Runs `user_code` as [`call`] does, without the checkers' step before it: for user code that
+/// only answers a question from the caller's own snapshot (a provider's `hooks()`, read on
+/// every evaluation) and touches no state the SDK shares, so it is no interleaving point.
+pub(crate) fn call_unstepped<T>(
+    what: &'static str,
+    user_code: impl FnOnce() -> T,
+) -> Result<T, EvaluationError> {
+    catch_unwind(AssertUnwindSafe(user_code)).map_err(|payload| contained(what, payload))
+}
+
 /// Runs `user_code(i)` for each `i` in `0..count`, in order, and stops at the first that
 /// returns an error or panics; a panic becomes the error, as in [`call`]. One unwinding guard
 /// covers the whole run, so the common case pays for one guard, not `count`.

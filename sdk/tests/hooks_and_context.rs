@@ -135,6 +135,63 @@ fn a_panicking_after_hook_returns_the_default_with_general() {
     );
 }
 
+#[test]
+fn a_provider_whose_hooks_panic_answers_the_default_with_general() {
+    struct PanickingHooks(Arc<CountingProvider>);
+    impl FeatureProvider for PanickingHooks {
+        fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
+            self.0.metadata()
+        }
+        fn resolve_bool(&self, k: &str, d: bool, c: &EvaluationContext) -> ResolutionResult<bool> {
+            self.0.resolve_bool(k, d, c)
+        }
+        fn resolve_int(&self, k: &str, d: i64, c: &EvaluationContext) -> ResolutionResult<i64> {
+            self.0.resolve_int(k, d, c)
+        }
+        fn resolve_float(&self, k: &str, d: f64, c: &EvaluationContext) -> ResolutionResult<f64> {
+            self.0.resolve_float(k, d, c)
+        }
+        fn resolve_string(
+            &self,
+            k: &str,
+            d: &str,
+            c: &EvaluationContext,
+        ) -> ResolutionResult<String> {
+            self.0.resolve_string(k, d, c)
+        }
+        fn resolve_object(
+            &self,
+            k: &str,
+            d: &Value,
+            c: &EvaluationContext,
+        ) -> ResolutionResult<Value> {
+            self.0.resolve_object(k, d, c)
+        }
+        fn hooks(&self) -> &[Arc<dyn Hook>] {
+            panic!("hooks are broken")
+        }
+    }
+    let api = Api::new();
+    let inner = CountingProvider::new("p0", Init::Succeeds);
+    api.set_provider_and_wait(Arc::new(PanickingHooks(Arc::clone(&inner))))
+        .expect("p0");
+    let client = api.client();
+    let details = client.get_bool_details("flag", true, None, None);
+    assert!(details.value);
+    assert_eq!(details.error_code, Some(ErrorCode::General));
+    assert!(
+        details
+            .error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("provider hooks panicked: hooks are broken")),
+        "{:?}",
+        details.error_message
+    );
+    // The value path contains it too, and the SDK goes on serving.
+    assert_eq!(client.get_int_value("flag", 7, None, None), 7);
+    assert_eq!(client.get_int_value("flag", 8, None, None), 8);
+}
+
 /// A provider that reports the context it resolved with, as a structure.
 struct EchoContext;
 
