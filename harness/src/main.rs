@@ -198,6 +198,7 @@ fn main() -> ExitCode {
     // A closed pipe (`harness run | head`) ends the program as it ends any Unix filter, by
     // SIGPIPE, instead of a panic in the middle of a report.
     sigpipe::reset();
+    ignore_shuttle_seed();
     let cli = Cli::parse();
     cli::set_jobs(cli.jobs);
     let outcome = match Invocation::detect(cli.scenarios, cli.snapshots, cli.invoked_as) {
@@ -208,6 +209,21 @@ fn main() -> ExitCode {
         Err(message) => Outcome::bad_input(message),
     };
     outcome.exit()
+}
+
+/// Shuttle's random scheduler takes its seed from `SHUTTLE_RANDOM_SEED`, when that is set, in
+/// place of the seed it is given: every execution of a run would then follow one schedule, and
+/// a printed seed would not replay. The harness gives every execution its own seed, so the
+/// variable is removed (before any thread starts, and so from the loom build's environment
+/// too), with a warning.
+fn ignore_shuttle_seed() {
+    const SHUTTLE_SEED: &str = "SHUTTLE_RANDOM_SEED";
+    if std::env::var_os(SHUTTLE_SEED).is_some() {
+        eprintln!(
+            "warning: {SHUTTLE_SEED} is ignored: the harness gives every execution its own seed (replay one with `replay --seed`)"
+        );
+        std::env::remove_var(SHUTTLE_SEED);
+    }
 }
 
 /// The arguments of `harness run`.

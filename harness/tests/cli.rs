@@ -505,6 +505,31 @@ fn replay_width_sets_the_trace_columns() {
     assert_eq!(rule.len(), 6 + 4 * (12 + 3), "{stdout}");
 }
 
+#[test]
+fn shuttle_random_seed_in_the_environment_changes_no_replay() {
+    let args = [
+        "replay",
+        "a07_lost_global_hook",
+        "--target",
+        "audited",
+        "--scheduler",
+        "random",
+        "--seed",
+        "1",
+    ];
+    let (code, plain, _) = run(harness(&workspace()).args(args));
+    assert_eq!(code, 1, "seed 1 loses a hook on audited:\n{plain}");
+    let (code, seeded, stderr) = run(harness(&workspace())
+        .env("SHUTTLE_RANDOM_SEED", "5")
+        .args(args));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(seeded, plain, "the replay followed SHUTTLE_RANDOM_SEED");
+    assert!(
+        stderr.contains("warning: SHUTTLE_RANDOM_SEED is ignored"),
+        "{stderr}"
+    );
+}
+
 /// A scratch scenario small enough to bless in a debug build: explored by shuttle's DFS in
 /// process (no loom build), 50 executions per base seed.
 fn blessable_folder() -> tempfile::TempDir {
