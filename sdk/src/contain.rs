@@ -17,7 +17,7 @@ pub(crate) fn call<T>(
     user_code: impl FnOnce() -> T,
 ) -> Result<T, EvaluationError> {
     sync::step(what);
-    catch_unwind(AssertUnwindSafe(user_code)).map_err(|payload| contained(what, payload))
+    call_unstepped(what, user_code)
 }
 
 /// Runs `user_code` as [`call`] does, without the checkers' step before it: for user code that

@@ -11,48 +11,44 @@ use openfeature_sdk::{
 };
 use std::sync::{Arc, Mutex};
 
+/// A counting provider that contributes provider-level hooks, or whose `hooks()` panics when
+/// it has none to give (`None`).
+struct WithHooks(Arc<CountingProvider>, Option<Vec<Arc<dyn Hook>>>);
+
+impl FeatureProvider for WithHooks {
+    fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
+        self.0.metadata()
+    }
+    fn resolve_bool(&self, k: &str, d: bool, c: &EvaluationContext) -> ResolutionResult<bool> {
+        self.0.resolve_bool(k, d, c)
+    }
+    fn resolve_int(&self, k: &str, d: i64, c: &EvaluationContext) -> ResolutionResult<i64> {
+        self.0.resolve_int(k, d, c)
+    }
+    fn resolve_float(&self, k: &str, d: f64, c: &EvaluationContext) -> ResolutionResult<f64> {
+        self.0.resolve_float(k, d, c)
+    }
+    fn resolve_string(&self, k: &str, d: &str, c: &EvaluationContext) -> ResolutionResult<String> {
+        self.0.resolve_string(k, d, c)
+    }
+    fn resolve_object(&self, k: &str, d: &Value, c: &EvaluationContext) -> ResolutionResult<Value> {
+        self.0.resolve_object(k, d, c)
+    }
+    fn hooks(&self) -> &[Arc<dyn Hook>] {
+        self.1
+            .as_deref()
+            .unwrap_or_else(|| panic!("hooks are broken"))
+    }
+}
+
 #[test]
 fn hooks_run_in_spec_order_across_all_four_levels() {
-    struct WithHook(Arc<CountingProvider>, Vec<Arc<dyn Hook>>);
-    impl FeatureProvider for WithHook {
-        fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
-            self.0.metadata()
-        }
-        fn resolve_bool(&self, k: &str, d: bool, c: &EvaluationContext) -> ResolutionResult<bool> {
-            self.0.resolve_bool(k, d, c)
-        }
-        fn resolve_int(&self, k: &str, d: i64, c: &EvaluationContext) -> ResolutionResult<i64> {
-            self.0.resolve_int(k, d, c)
-        }
-        fn resolve_float(&self, k: &str, d: f64, c: &EvaluationContext) -> ResolutionResult<f64> {
-            self.0.resolve_float(k, d, c)
-        }
-        fn resolve_string(
-            &self,
-            k: &str,
-            d: &str,
-            c: &EvaluationContext,
-        ) -> ResolutionResult<String> {
-            self.0.resolve_string(k, d, c)
-        }
-        fn resolve_object(
-            &self,
-            k: &str,
-            d: &Value,
-            c: &EvaluationContext,
-        ) -> ResolutionResult<Value> {
-            self.0.resolve_object(k, d, c)
-        }
-        fn hooks(&self) -> &[Arc<dyn Hook>] {
-            &self.1
-        }
-    }
     let log = new_log();
     let api = Api::new();
     let provider_hook: Arc<dyn Hook> = Arc::new(RecordingHook::new("provider", &log));
-    api.set_provider_and_wait(Arc::new(WithHook(
+    api.set_provider_and_wait(Arc::new(WithHooks(
         CountingProvider::new("p0", Init::Succeeds),
-        vec![provider_hook],
+        Some(vec![provider_hook]),
     )))
     .expect("p0");
     api.add_hooks([Arc::new(RecordingHook::new("api", &log)) as Arc<dyn Hook>]);
@@ -137,44 +133,12 @@ fn a_panicking_after_hook_returns_the_default_with_general() {
 
 #[test]
 fn a_provider_whose_hooks_panic_answers_the_default_with_general() {
-    struct PanickingHooks(Arc<CountingProvider>);
-    impl FeatureProvider for PanickingHooks {
-        fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
-            self.0.metadata()
-        }
-        fn resolve_bool(&self, k: &str, d: bool, c: &EvaluationContext) -> ResolutionResult<bool> {
-            self.0.resolve_bool(k, d, c)
-        }
-        fn resolve_int(&self, k: &str, d: i64, c: &EvaluationContext) -> ResolutionResult<i64> {
-            self.0.resolve_int(k, d, c)
-        }
-        fn resolve_float(&self, k: &str, d: f64, c: &EvaluationContext) -> ResolutionResult<f64> {
-            self.0.resolve_float(k, d, c)
-        }
-        fn resolve_string(
-            &self,
-            k: &str,
-            d: &str,
-            c: &EvaluationContext,
-        ) -> ResolutionResult<String> {
-            self.0.resolve_string(k, d, c)
-        }
-        fn resolve_object(
-            &self,
-            k: &str,
-            d: &Value,
-            c: &EvaluationContext,
-        ) -> ResolutionResult<Value> {
-            self.0.resolve_object(k, d, c)
-        }
-        fn hooks(&self) -> &[Arc<dyn Hook>] {
-            panic!("hooks are broken")
-        }
-    }
     let api = Api::new();
-    let inner = CountingProvider::new("p0", Init::Succeeds);
-    api.set_provider_and_wait(Arc::new(PanickingHooks(Arc::clone(&inner))))
-        .expect("p0");
+    api.set_provider_and_wait(Arc::new(WithHooks(
+        CountingProvider::new("p0", Init::Succeeds),
+        None,
+    )))
+    .expect("p0");
     let client = api.client();
     let details = client.get_bool_details("flag", true, None, None);
     assert!(details.value);

@@ -67,13 +67,16 @@ pub fn jobs() -> usize {
 /// depend on how many run at once; only the order of the progress lines does.
 pub fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
     use rayon::iter::{ParallelBridge, ParallelIterator};
-    let jobs = jobs();
-    if jobs == 1 || items.len() < 2 {
-        return items
+    let one_at_a_time = || {
+        items
             .iter()
             .enumerate()
             .map(|(i, item)| work(i, item))
-            .collect();
+            .collect()
+    };
+    let jobs = jobs();
+    if jobs == 1 || items.len() < 2 {
+        return one_at_a_time();
     }
     // The main thread's stack size: a run used to be one thread, and some scenarios recurse.
     let pool = rayon::ThreadPoolBuilder::new()
@@ -81,13 +84,9 @@ pub fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(usize, &T) -> R 
         .stack_size(8 << 20)
         .thread_name(|index| format!("harness-job-{index}"))
         .build();
+    // No threads to be had: one at a time, as `--jobs 1` does.
     let Ok(pool) = pool else {
-        // No threads to be had: one at a time, as `--jobs 1` does.
-        return items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| work(i, item))
-            .collect();
+        return one_at_a_time();
     };
     // `par_bridge` hands the items out in order (a scenario file's place in the run is also
     // where it starts); the results come back in any order and are put back in place.

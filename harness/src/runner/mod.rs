@@ -3,9 +3,9 @@
 //!
 //! Every execution runs under its own scheduler with a per-execution seed, so the seed printed
 //! with a failure replays exactly that execution; a batch's executions share one shuttle
-//! `Runner` (`execute_each`), which keeps the tasks' stacks from one execution to the next. Failures of the checker itself (a
-//! deadlock, the step bound) become violations with the trace recorded so far; nothing here
-//! hangs or lets a panic escape.
+//! `Runner` (`execute_each`), which keeps the tasks' stacks from one execution to the next.
+//! Failures of the checker itself (a deadlock, the step bound) become violations with the trace
+//! recorded so far; nothing here hangs or lets a panic escape.
 
 use crate::ops::Raised;
 use crate::oracle::{self, Reference};
@@ -614,7 +614,8 @@ impl<'a> BatchStop<'a> {
     }
 }
 
-/// Runs up to `iterations` executions, or fewer when `stop` is reached.
+/// Runs up to `iterations` executions, or fewer when `stop` is reached; `progress` is called
+/// once per execution run, when the batch ends.
 #[allow(clippy::too_many_arguments)]
 pub fn run_batch(
     scenario: &Arc<Scenario>,
