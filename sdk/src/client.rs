@@ -24,8 +24,9 @@ use crate::shared::ApiShared;
 use crate::sync::{Arc, RwLock};
 use crate::tracking::TrackingEventDetails;
 use crate::value::Value;
-use pipeline::{error_details, recycle, resolve, resolved_details, HookRun, Hooked};
+use pipeline::{error_details, resolve, resolved_details, HookRun};
 use snapshot::Published;
+use std::borrow::Cow;
 
 /// A type a flag can be evaluated as: `bool`, `i64`, `f64`, `String` or `Value` (structure).
 pub trait FlagValue: Clone + Send + Sized + 'static {
@@ -378,7 +379,7 @@ impl Client {
                 Ok(resolution) => resolved_details(flag_key, resolution, published.no_metadata()),
                 Err(error) => error_details(flag_key, default_value, error),
             },
-            Hooked::into_details,
+            |run, merged, default_value| run.evaluate_details(merged, default_value),
         )
     }
 
@@ -399,17 +400,14 @@ impl Client {
             |_, resolved, default_value| {
                 resolved.map_or(default_value, |resolution| resolution.value)
             },
-            |hooked| {
-                recycle(hooked.details);
-                hooked.value
-            },
+            |run, merged, default_value| run.evaluate_value(merged, default_value),
         )
     }
 
     /// The evaluation pipeline: takes the snapshot, merges the context, and either resolves
     /// directly (no hook at any level: the hot path, no hook machinery, no conversions to
     /// `Value`) and hands the resolution to `plain`, or runs the hook chain around the
-    /// resolution and hands its details to `hooked`.
+    /// resolution (`hooked` runs it, building the details or reusing the snapshot's spares).
     fn run<T: FlagValue, R>(
         &self,
         flag_key: &str,
@@ -417,7 +415,7 @@ impl Client {
         context: Option<&EvaluationContext>,
         options: Option<&EvaluationOptions>,
         plain: impl FnOnce(&Published, ResolutionResult<T>, T) -> R,
-        hooked: impl FnOnce(Hooked<T>) -> R,
+        hooked: impl FnOnce(&HookRun<'_>, Cow<'_, EvaluationContext>, T) -> R,
     ) -> R {
         snapshot::with_snapshot(&self.api, &self.state, |snapshot| {
             let published = snapshot.published;
@@ -456,7 +454,8 @@ impl Client {
                 flag_type: T::FLAG_TYPE,
                 default_value: &default_as_value,
                 client_domain: self.domain(),
-                provider_name: &registration.name,
+                registration,
+                status: snapshot.status,
                 hooks: [
                     &published.api_hooks,
                     &published.client_hooks,
@@ -465,19 +464,9 @@ impl Client {
                 ],
                 hints: options.map_or(&NO_HINTS, |options| &options.hints),
                 no_metadata: published.no_metadata(),
-                spare_data: published.spare_hook_data(),
+                spares: published.hook_spares(),
             };
-            hooked(
-                run.evaluate(merged, default_value, |merged, default_value| {
-                    resolve(
-                        registration,
-                        snapshot.status,
-                        flag_key,
-                        default_value,
-                        merged,
-                    )
-                }),
-            )
+            hooked(&run, merged, default_value)
         })
     }
 

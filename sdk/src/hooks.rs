@@ -51,7 +51,7 @@ pub struct HookContext<'a> {
     /// The type the flag is evaluated as (spec 4.1.1).
     pub flag_type: FlagType,
     /// The caller's default value, as a [`Value`] (spec 4.1.1).
-    pub default_value: Value,
+    pub default_value: &'a Value,
     /// The merged context so far: before hooks see the result of the hooks before them
     /// (spec 4.3.4); later stages see the context the provider resolved with.
     pub evaluation_context: &'a EvaluationContext,

@@ -401,3 +401,143 @@ fn details_carry_their_own_key_and_metadata_after_value_evaluations_on_the_same_
     assert_eq!(details.flag_key, "d");
     assert!(details.flag_metadata.is_empty());
 }
+
+#[test]
+fn hooks_see_each_value_evaluations_own_details_on_the_same_thread_and_in_a_nested_evaluation() {
+    /// Answers `fails` with FLAG_NOT_FOUND, `with-metadata` with metadata, anything else with
+    /// `true` and the key as its variant.
+    struct Keyed;
+    impl FeatureProvider for Keyed {
+        fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
+            openfeature_sdk::ProviderMetadata::new("keyed")
+        }
+        fn resolve_bool(
+            &self,
+            key: &str,
+            _: bool,
+            _: &EvaluationContext,
+        ) -> ResolutionResult<bool> {
+            if key == "fails" {
+                return Err(openfeature_sdk::EvaluationError::new(
+                    ErrorCode::FlagNotFound,
+                    "no such flag",
+                ));
+            }
+            let resolution = ResolutionDetails::new(true).with_variant(key);
+            if key != "with-metadata" {
+                return Ok(resolution);
+            }
+            let metadata = [("owner".to_owned(), Value::from("team"))]
+                .into_iter()
+                .collect();
+            Ok(ResolutionDetails {
+                flag_metadata: Some(Arc::new(metadata)),
+                ..resolution
+            })
+        }
+        fn resolve_int(&self, _: &str, d: i64, _: &EvaluationContext) -> ResolutionResult<i64> {
+            Ok(ResolutionDetails::new(d))
+        }
+        fn resolve_float(&self, _: &str, d: f64, _: &EvaluationContext) -> ResolutionResult<f64> {
+            Ok(ResolutionDetails::new(d))
+        }
+        fn resolve_string(
+            &self,
+            _: &str,
+            d: &str,
+            _: &EvaluationContext,
+        ) -> ResolutionResult<String> {
+            Ok(ResolutionDetails::new(d.to_owned()))
+        }
+        fn resolve_object(
+            &self,
+            _: &str,
+            d: &Value,
+            _: &EvaluationContext,
+        ) -> ResolutionResult<Value> {
+            Ok(ResolutionDetails::new(d.clone()))
+        }
+    }
+    /// Logs the details its finally stage sees; its after stage on `outer` evaluates `inner`
+    /// through the same client (so on the same snapshot, whose spares the outer one holds).
+    struct Seen {
+        log: Arc<Mutex<Vec<String>>>,
+        client: Mutex<Option<openfeature_sdk::Client>>,
+    }
+    impl Hook for Seen {
+        fn after(
+            &self,
+            context: &openfeature_sdk::HookContext<'_>,
+            _: &openfeature_sdk::EvaluationDetails<Value>,
+            _: &openfeature_sdk::HookHints,
+            _: &mut openfeature_sdk::HookData,
+        ) -> Result<(), openfeature_sdk::EvaluationError> {
+            if context.flag_key == "outer" {
+                let client = self.client.lock().unwrap().clone();
+                if let Some(client) = client {
+                    assert!(client.get_bool_value("inner", false, None, None));
+                }
+            }
+            Ok(())
+        }
+        fn finally(
+            &self,
+            _: &openfeature_sdk::HookContext<'_>,
+            details: &openfeature_sdk::EvaluationDetails<Value>,
+            _: &openfeature_sdk::HookHints,
+            _: &mut openfeature_sdk::HookData,
+        ) {
+            self.log.lock().unwrap().push(format!(
+                "{} {:?} {:?} {:?} {:?} {:?} metadata={}",
+                details.flag_key,
+                details.value,
+                details.variant,
+                details.reason,
+                details.error_code,
+                details.error_message,
+                details.flag_metadata.len(),
+            ));
+        }
+    }
+    let api = Api::new();
+    api.set_provider_and_wait(Arc::new(Keyed))
+        .expect("provider");
+    let client = api.client();
+    let log = new_log();
+    let seen = Arc::new(Seen {
+        log: Arc::clone(&log),
+        client: Mutex::new(Some(client.clone())),
+    });
+    client.add_hooks([Arc::clone(&seen) as Arc<dyn Hook>]);
+    assert!(client.get_bool_value("a-rather-long-flag-key", false, None, None));
+    assert!(client.get_bool_value("with-metadata", false, None, None));
+    assert!(client.get_bool_value("b", false, None, None));
+    assert!(!client.get_bool_value("fails", false, None, None));
+    assert!(client.get_bool_value("b", false, None, None));
+    assert!(client.get_bool_value("outer", false, None, None));
+    let details = client.get_bool_details("with-metadata", false, None, None);
+    assert_eq!(details.flag_metadata.len(), 1);
+    assert!(client.get_bool_value("c", false, None, None));
+    // Break the cycle client -> hook -> client.
+    *seen.client.lock().unwrap() = None;
+    let ok = |key: &str, metadata: usize| {
+        format!("{key} Bool(true) Some({key:?}) None None None metadata={metadata}")
+    };
+    assert_eq!(
+        take(&log),
+        [
+            ok("a-rather-long-flag-key", 0),
+            ok("with-metadata", 1),
+            ok("b", 0),
+            "fails Bool(false) None Some(Error) Some(FlagNotFound) Some(\"no such flag\") metadata=0"
+                .to_owned(),
+            ok("b", 0),
+            // The nested evaluation finishes first, with its own details; the outer one's
+            // finally still sees its own.
+            ok("inner", 0),
+            ok("outer", 0),
+            ok("with-metadata", 1),
+            ok("c", 0),
+        ]
+    );
+}

@@ -9,11 +9,11 @@ use crate::evaluation::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetad
 use crate::hooks::{FlagType, Hook, HookContext, HookData, HookHints};
 use crate::provider::{ProviderStatus, ResolutionDetails, ResolutionResult};
 use crate::registry::Registration;
-use crate::sync::{self, Arc};
+use crate::sync::Arc;
 use crate::value::Value;
 use smallvec::SmallVec;
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 /// Resolves on the snapshot's registration, short-circuiting on a status that cannot serve
 /// (spec 1.7.6, 1.7.7). The registration is leased by the caller, so it is not shut down.
@@ -47,14 +47,15 @@ pub(super) fn resolve<T: FlagValue>(
 }
 
 /// The details of a normal evaluation: the provider's resolution under the flag's key, with
-/// `no_metadata` (a shared empty map, so that none is allocated) if it returned no metadata.
+/// `no_metadata` (the snapshot's shared empty map, so that none is allocated) if it returned no
+/// metadata.
 pub(super) fn resolved_details<T>(
     flag_key: &str,
     resolution: ResolutionDetails<T>,
     no_metadata: &FlagMetadata,
 ) -> EvaluationDetails<T> {
     EvaluationDetails {
-        flag_key: owned_key(flag_key),
+        flag_key: flag_key.to_owned(),
         value: resolution.value,
         variant: resolution.variant,
         reason: resolution.reason,
@@ -62,67 +63,7 @@ pub(super) fn resolved_details<T>(
         error_message: None,
         flag_metadata: resolution
             .flag_metadata
-            .unwrap_or_else(|| empty_metadata(no_metadata)),
-    }
-}
-
-sync::fast_thread_local! {
-    /// A spare `String` for the flag key of details: a value-only evaluation with hooks builds
-    /// details that nobody keeps, and hands their key back here, so that the next evaluation
-    /// on this thread reuses its allocation instead of making and freeing one.
-    static SPARE_KEY: Cell<String> = Cell::new(String::new());
-}
-
-/// `flag_key` as an owned `String`, in the thread's spare allocation if it has one.
-fn owned_key(flag_key: &str) -> String {
-    let mut key = SPARE_KEY.try_with(Cell::take).unwrap_or_default();
-    key.clear();
-    key.push_str(flag_key);
-    key
-}
-
-sync::fast_thread_local! {
-    /// A spare empty metadata map for details whose provider returned none, handed back like
-    /// [`SPARE_KEY`]: taking it costs no reference-count update.
-    static SPARE_METADATA: Cell<Option<FlagMetadata>> = Cell::new(None);
-}
-
-/// Empty flag metadata: the thread's spare if it has one, else a new reference to `shared`.
-fn empty_metadata(shared: &FlagMetadata) -> FlagMetadata {
-    SPARE_METADATA
-        .try_with(Cell::take)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| Arc::clone(shared))
-}
-
-/// Keeps the flag key's allocation and the empty metadata of details that nobody else will
-/// read, for the next details built on this thread.
-pub(super) fn recycle(details: EvaluationDetails<Value>) {
-    let EvaluationDetails {
-        flag_key,
-        mut flag_metadata,
-        ..
-    } = details;
-    let _ = SPARE_KEY.try_with(|spare| spare.set(flag_key));
-    // Only an empty map that nothing else refers to may stand in for "no metadata".
-    if Arc::get_mut(&mut flag_metadata).is_some_and(|metadata| metadata.is_empty()) {
-        let _ = SPARE_METADATA.try_with(|spare| spare.set(Some(flag_metadata)));
-    }
-}
-
-/// What a hooked evaluation ends with: the typed value the caller gets, and the details the
-/// hooks saw (that value as a [`Value`]). Kept apart so that the typed details are built, by
-/// moving the fields, only for a caller who asks for them.
-pub(super) struct Hooked<T> {
-    pub(super) value: T,
-    pub(super) details: EvaluationDetails<Value>,
-}
-
-impl<T> Hooked<T> {
-    pub(super) fn into_details(self) -> EvaluationDetails<T> {
-        let value = self.value;
-        self.details.map(|_| value)
+            .unwrap_or_else(|| Arc::clone(no_metadata)),
     }
 }
 
@@ -133,7 +74,7 @@ pub(super) fn error_details<T>(
     error: EvaluationError,
 ) -> EvaluationDetails<T> {
     EvaluationDetails {
-        flag_key: owned_key(flag_key),
+        flag_key: flag_key.to_owned(),
         value: default_value,
         variant: None,
         reason: Some(Reason::Error),
@@ -143,29 +84,103 @@ pub(super) fn error_details<T>(
     }
 }
 
-/// One evaluation's hook chain, in before order (API, client, invocation, provider; spec 4.4.2).
+/// What the hook chain reuses from one evaluation to the next on the thread that owns a
+/// snapshot, so that a hooked evaluation builds and drops none of it: the per-hook data maps
+/// (kept empty between evaluations) and the details the after and finally hooks read (whose
+/// fields are overwritten in place; a value-only evaluation hands them to nobody). An
+/// evaluation nested in a hook of another, through the same snapshot, finds them in use and
+/// makes its own.
+pub(super) struct HookSpares {
+    data: HookDataList,
+    details: EvaluationDetails<Value>,
+}
+
+impl HookSpares {
+    pub(super) fn new(no_metadata: &FlagMetadata) -> Self {
+        Self {
+            data: HookDataList::new(),
+            details: blank_details(String::new(), no_metadata),
+        }
+    }
+}
+
+/// Details to be filled in by [`HookRun::evaluate`] (which overwrites every field before any
+/// hook reads them).
+fn blank_details(flag_key: String, no_metadata: &FlagMetadata) -> EvaluationDetails<Value> {
+    EvaluationDetails {
+        flag_key,
+        value: Value::Bool(false),
+        variant: None,
+        reason: None,
+        error_code: None,
+        error_message: None,
+        flag_metadata: Arc::clone(no_metadata),
+    }
+}
+
+/// One evaluation's hook chain, in before order (API, client, invocation, provider; spec 4.4.2),
+/// with what it resolves on.
 pub(super) struct HookRun<'a> {
     pub(super) flag_key: &'a str,
     pub(super) flag_type: FlagType,
     pub(super) default_value: &'a Value,
     pub(super) client_domain: Option<&'a str>,
-    pub(super) provider_name: &'a str,
+    /// The snapshot's registration (leased by the caller) and its provider's status.
+    pub(super) registration: &'a Registration,
+    pub(super) status: ProviderStatus,
     /// API, client, invocation and provider hooks: chained, not collected, so that running them
     /// allocates no list.
     pub(super) hooks: [&'a [Arc<dyn Hook>]; 4],
     pub(super) hints: &'a HookHints,
     /// The empty metadata of details whose provider returned none.
     pub(super) no_metadata: &'a FlagMetadata,
-    /// The snapshot's per-hook data maps, kept empty between evaluations and reused, so that an
-    /// evaluation neither builds nor drops a map per hook. An evaluation nested in a hook of
-    /// another through the same snapshot finds them in use and makes its own.
-    pub(super) spare_data: &'a RefCell<HookDataList>,
+    /// The snapshot's spares (see [`HookSpares`]).
+    pub(super) spares: &'a RefCell<HookSpares>,
 }
 
 /// Per-hook data of one evaluation, inline for the common handful of hooks.
 pub(super) type HookDataList = SmallVec<[HookData; 4]>;
 
 impl HookRun<'_> {
+    /// Runs the chain and returns the value alone: the details the hooks read are the
+    /// snapshot's spare ones, kept for the next evaluation instead of dropped.
+    pub(super) fn evaluate_value<T: FlagValue>(
+        &self,
+        merged: Cow<'_, EvaluationContext>,
+        default_value: T,
+    ) -> T {
+        match self.spares.try_borrow_mut() {
+            Ok(mut spares) => {
+                let HookSpares { data, details } = &mut *spares;
+                self.evaluate(merged, default_value, data, details)
+            }
+            Err(_) => {
+                let HookSpares {
+                    mut data,
+                    mut details,
+                } = HookSpares::new(self.no_metadata);
+                self.evaluate(merged, default_value, &mut data, &mut details)
+            }
+        }
+    }
+
+    /// Runs the chain and returns the details the finally hooks read, with the typed value.
+    pub(super) fn evaluate_details<T: FlagValue>(
+        &self,
+        merged: Cow<'_, EvaluationContext>,
+        default_value: T,
+    ) -> EvaluationDetails<T> {
+        let mut details = blank_details(self.flag_key.to_owned(), self.no_metadata);
+        let value = match self.spares.try_borrow_mut() {
+            Ok(mut spares) => self.evaluate(merged, default_value, &mut spares.data, &mut details),
+            Err(_) => {
+                let mut data = HookDataList::new();
+                self.evaluate(merged, default_value, &mut data, &mut details)
+            }
+        };
+        details.map(|_| value)
+    }
+
     /// The `i`-th hook in before order.
     #[inline]
     fn hook(&self, mut i: usize) -> &Arc<dyn Hook> {
@@ -183,27 +198,26 @@ impl HookRun<'_> {
         HookContext {
             flag_key: self.flag_key,
             flag_type: self.flag_type,
-            default_value: self.default_value.clone(),
+            default_value: self.default_value,
             evaluation_context,
             client_domain: self.client_domain,
-            provider_name: self.provider_name,
+            provider_name: &self.registration.name,
         }
     }
 
     /// Runs before hooks, the resolution and after hooks; on any error the error hooks; then
-    /// the finally hooks with the details the caller gets (spec 4.3, 4.4). Each stage runs its
-    /// hooks under one containment guard (`contain::call_until_error` for the stages an error
-    /// ends, `contain::call_each` for those that run every hook).
-    pub(super) fn evaluate<T: FlagValue>(
+    /// the finally hooks with the details the caller gets (spec 4.3, 4.4), filled into
+    /// `details`; returns the value. Each stage runs its hooks under one containment guard
+    /// (`contain::call_until_error` for the stages an error ends, `contain::call_each` for
+    /// those that run every hook).
+    fn evaluate<T: FlagValue>(
         &self,
         mut merged: Cow<'_, EvaluationContext>,
         default_value: T,
-        resolve: impl FnOnce(&EvaluationContext, &T) -> ResolutionResult<T>,
-    ) -> Hooked<T> {
+        data: &mut HookDataList,
+        details: &mut EvaluationDetails<Value>,
+    ) -> T {
         let count = self.hooks.iter().map(|level| level.len()).sum();
-        let mut spare = self.spare_data.try_borrow_mut().ok();
-        let mut own = HookDataList::new();
-        let data = spare.as_deref_mut().unwrap_or(&mut own);
         if data.len() < count {
             data.resize_with(count, HookData::new);
         }
@@ -217,19 +231,27 @@ impl HookRun<'_> {
         // From here on every stage sees the same context: the one the provider resolves with.
         let hook_context = self.hook_context(&merged);
         let outcome = before
-            .and_then(|()| resolve(&merged, &default_value))
+            .and_then(|()| {
+                resolve(
+                    self.registration,
+                    self.status,
+                    self.flag_key,
+                    &default_value,
+                    &merged,
+                )
+            })
             .and_then(|resolution| {
-                let hooked = self.hooked(resolution);
+                let value = self.fill_resolved(details, resolution);
                 crate::contain::call_until_error("hook after", count, |i| {
                     let last = count - 1 - i;
                     let data = &mut data[last];
                     self.hook(last)
-                        .after(&hook_context, &hooked.details, self.hints, data)
+                        .after(&hook_context, details, self.hints, data)
                 })?;
-                Ok(hooked)
+                Ok(value)
             });
-        let hooked = match outcome {
-            Ok(hooked) => hooked,
+        let value = match outcome {
+            Ok(value) => value,
             Err(error) => {
                 crate::contain::call_each("hook error", count, |i| {
                     let last = count - 1 - i;
@@ -237,19 +259,17 @@ impl HookRun<'_> {
                     self.hook(last)
                         .error(&hook_context, &error, self.hints, data);
                 });
-                Hooked {
-                    details: error_details(self.flag_key, self.default_value.clone(), error),
-                    value: default_value,
-                }
+                self.fill_error(details, error);
+                default_value
             }
         };
         crate::contain::call_each("hook finally", count, |i| {
             let last = count - 1 - i;
             let data = &mut data[last];
             self.hook(last)
-                .finally(&hook_context, &hooked.details, self.hints, data);
+                .finally(&hook_context, details, self.hints, data);
         });
-        hooked
+        value
     }
 
     /// Runs the before hooks in order, each seeing the context the ones before it left
@@ -273,23 +293,55 @@ impl HookRun<'_> {
         })
     }
 
-    /// The typed value and the details hooks see (the value as a [`Value`]) of a resolution.
-    fn hooked<T: FlagValue>(&self, resolution: ResolutionDetails<T>) -> Hooked<T> {
+    /// Fills `details` with a resolution (its value as a [`Value`]) and returns the typed value.
+    fn fill_resolved<T: FlagValue>(
+        &self,
+        details: &mut EvaluationDetails<Value>,
+        resolution: ResolutionDetails<T>,
+    ) -> T {
         let ResolutionDetails {
             value,
             variant,
             reason,
             flag_metadata,
         } = resolution;
-        let as_value = ResolutionDetails {
-            value: value.to_value(),
-            variant,
-            reason,
-            flag_metadata,
-        };
-        Hooked {
-            details: resolved_details(self.flag_key, as_value, self.no_metadata),
-            value,
+        self.fill_key(details);
+        details.value = value.to_value();
+        details.variant = variant;
+        details.reason = reason;
+        details.error_code = None;
+        details.error_message = None;
+        match flag_metadata {
+            Some(metadata) => details.flag_metadata = metadata,
+            None => self.empty_metadata(details),
+        }
+        value
+    }
+
+    /// Fills `details` as [`error_details`] builds them.
+    fn fill_error(&self, details: &mut EvaluationDetails<Value>, error: EvaluationError) {
+        self.fill_key(details);
+        details.value = self.default_value.clone();
+        details.variant = None;
+        details.reason = Some(Reason::Error);
+        details.error_code = Some(error.code);
+        details.error_message = error.message;
+        self.empty_metadata(details);
+    }
+
+    /// Sets the details' key, keeping the allocation (and skipping the copy when the key is
+    /// the last one this spare carried, as when one flag is evaluated over and over).
+    fn fill_key(&self, details: &mut EvaluationDetails<Value>) {
+        if details.flag_key != self.flag_key {
+            details.flag_key.clear();
+            details.flag_key.push_str(self.flag_key);
+        }
+    }
+
+    /// Empties the details' metadata: kept if it is empty already, else the shared empty map.
+    fn empty_metadata(&self, details: &mut EvaluationDetails<Value>) {
+        if !details.flag_metadata.is_empty() {
+            details.flag_metadata = Arc::clone(self.no_metadata);
         }
     }
 }

@@ -32,7 +32,7 @@
 //! alone decides when `shutdown` runs) until the thread next evaluates through that client, or
 //! until the entry is evicted by newer ones.
 
-use super::pipeline::HookDataList;
+use super::pipeline::HookSpares;
 use super::ClientState;
 use crate::context::EvaluationContext;
 use crate::evaluation::FlagMetadata;
@@ -64,8 +64,8 @@ pub(super) struct Published {
     /// The flag metadata of details whose provider returned none: one empty map per snapshot
     /// (so per thread), shared instead of allocated per evaluation.
     no_metadata: FlagMetadata,
-    /// Per-hook data maps for the hook chain, reused across this thread's evaluations.
-    spare_hook_data: RefCell<HookDataList>,
+    /// What the hook chain reuses across this thread's evaluations.
+    hook_spares: RefCell<HookSpares>,
 }
 
 impl Published {
@@ -73,8 +73,8 @@ impl Published {
         &self.no_metadata
     }
 
-    pub(super) fn spare_hook_data(&self) -> &RefCell<HookDataList> {
-        &self.spare_hook_data
+    pub(super) fn hook_spares(&self) -> &RefCell<HookSpares> {
+        &self.hook_spares
     }
 
     /// Reads the snapshot; the caller holds the registry read lock and both client read locks.
@@ -87,6 +87,8 @@ impl Published {
     ) -> Self {
         let global_context = Arc::clone(&registry.context);
         let base_context = EvaluationContext::merged([global_context.as_ref(), client_context]);
+        let no_metadata = FlagMetadata::default();
+        let hook_spares = RefCell::new(HookSpares::new(&no_metadata));
         Published {
             version,
             registration: Arc::clone(registry.registration_for(client.domain.as_deref())),
@@ -96,8 +98,8 @@ impl Published {
             client_context: Arc::clone(client_context),
             base_context,
             propagator: Arc::clone(&registry.propagator),
-            no_metadata: FlagMetadata::default(),
-            spare_hook_data: RefCell::new(HookDataList::new()),
+            no_metadata,
+            hook_spares,
         }
     }
 
