@@ -31,7 +31,8 @@
 //! the crate would find one if it looked.
 //!
 //! Run: `cargo bench -p openfeature-bench --bench latency` (about 10-30 s on two cores); a smoke
-//! run: `LATENCY_EVALS=50000 cargo bench -p openfeature-bench --bench latency`.
+//! run: `LATENCY_EVALS=50000 cargo bench -p openfeature-bench --bench latency`. With
+//! `--features mimalloc`, both sides allocate with mimalloc instead of the system allocator.
 
 use hdrhistogram::Histogram;
 use openfeature_bench::{open_feature, sdk, Hooks, FLAG_KEY};
@@ -40,6 +41,12 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
+
+/// With `--features mimalloc`, both sides allocate with mimalloc instead of the system allocator
+/// (glibc's malloc here): its arena lock is much of the tail under an unpaced writer.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Evaluations measured per row unless `LATENCY_EVALS` says otherwise.
 const DEFAULT_EVALS: u64 = 2_000_000;
@@ -102,7 +109,12 @@ fn main() {
     let started = Instant::now();
     println!(
         "latency of one reader's get_bool_value (5-attribute context, no hooks), ns; \
-         {evals} evaluations per row"
+         {evals} evaluations per row; allocator: {}",
+        if cfg!(feature = "mimalloc") {
+            "mimalloc"
+        } else {
+            "system"
+        }
     );
 
     let mut rows = Vec::new();
