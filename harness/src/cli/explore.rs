@@ -8,7 +8,6 @@ use super::Outcome;
 use harness::exhaustive::{self, Capture};
 use harness::invocation::{quote, Invocation};
 use harness::oracle;
-use harness::properties::Property;
 use harness::results::Results;
 use harness::scenario::{ExplorerKind, PerTarget, Scenario};
 use harness::suite::{self, ExhaustiveReport, Failure};
@@ -137,11 +136,16 @@ fn explore_all(
         return;
     }
     let started = Instant::now();
-    say!(
-        "exhaustive pass on {} ({} explorations)",
-        harness::rt::CHECKER,
-        here.len()
-    );
+    // One of several loom processes prints its explorations' lines; the run that started them
+    // prints the one table.
+    let one_of_several = std::env::var_os(LOOM_PROCESS_ENV).is_some();
+    if !one_of_several {
+        say!(
+            "exhaustive pass on {} ({} explorations)",
+            harness::rt::CHECKER,
+            here.len()
+        );
+    }
     // A re-run command repeats the overrides, or it would re-run another exploration.
     let overrides: String = override_args(explore)
         .iter()
@@ -165,6 +169,10 @@ fn explore_all(
             say!("FAIL {failure}");
         }
     }
+    results.add_explorations(&reports);
+    if one_of_several {
+        return;
+    }
     print_table(&reports);
     let failed = reports.iter().filter(|r| !r.failures.is_empty()).count();
     say!(
@@ -173,7 +181,6 @@ fn explore_all(
         reports.len() - failed,
         started.elapsed().as_secs_f64()
     );
-    results.add_explorations(&reports);
 }
 
 /// Explores one scenario on one target, prints its line (and the captured execution), and
@@ -243,6 +250,40 @@ fn matches_snapshot(invocation: &Invocation, report: &ExhaustiveReport) -> bool 
 }
 
 fn print_table(reports: &[ExhaustiveReport]) {
+    let rows: Vec<TableRow> = reports
+        .iter()
+        .map(|report| {
+            let exploration = &report.exploration;
+            TableRow {
+                scenario: &report.scenario,
+                target: report.target,
+                executions: exploration.executions,
+                outcomes: exploration.outcomes.len(),
+                violated: exploration
+                    .violated()
+                    .iter()
+                    .map(|property| property.id().to_owned())
+                    .collect(),
+                seconds: exploration.elapsed.as_secs_f64(),
+                passed: report.failures.is_empty(),
+            }
+        })
+        .collect();
+    print_rows(&rows);
+}
+
+/// One exploration's line of the table.
+struct TableRow<'a> {
+    scenario: &'a Scenario,
+    target: TargetKind,
+    executions: usize,
+    outcomes: usize,
+    violated: Vec<String>,
+    seconds: f64,
+    passed: bool,
+}
+
+fn print_rows(rows: &[TableRow<'_>]) {
     say!();
     say!(
         "{:<36} {:<8} {:<12} {:>5} {:>10} {:>8} {:<34} {:>8} verdict",
@@ -255,29 +296,23 @@ fn print_table(reports: &[ExhaustiveReport]) {
         "violated",
         "time"
     );
-    for report in reports {
-        let schedule = &report.scenario.schedule;
-        let exploration = &report.exploration;
-        let violated: Vec<&str> = exploration.violated().iter().map(Property::id).collect();
+    for row in rows {
+        let schedule = &row.scenario.schedule;
         say!(
             "{:<36} {:<8} {:<12} {:>5} {:>10} {:>8} {:<34} {:>7.1}s {}",
-            report.scenario.name,
-            report.target.as_str(),
-            schedule.explorer.of(report.target).as_str(),
-            schedule.preemption_bound.of(report.target),
-            exploration.executions,
-            exploration.outcomes.len(),
-            if violated.is_empty() {
+            row.scenario.name,
+            row.target.as_str(),
+            schedule.explorer.of(row.target).as_str(),
+            schedule.preemption_bound.of(row.target),
+            row.executions,
+            row.outcomes,
+            if row.violated.is_empty() {
                 "-".to_owned()
             } else {
-                violated.join(",")
+                row.violated.join(",")
             },
-            exploration.elapsed.as_secs_f64(),
-            if report.failures.is_empty() {
-                "ok"
-            } else {
-                "FAIL"
-            }
+            row.seconds,
+            if row.passed { "ok" } else { "FAIL" }
         );
     }
     say!();
@@ -296,14 +331,6 @@ fn run_loom_build(
     let mut names: Vec<String> = work.iter().map(|(s, _)| s.name.clone()).collect();
     names.dedup();
     let structured = junit || super::json();
-    // A failure to run the loom build is said at once, and fails the results.
-    let failed = |message: String| {
-        eprintln!("error: {message}");
-        let mut failed = Results::new("exhaustive");
-        failed.passed = false;
-        failed.errors.push(message);
-        failed
-    };
     // The harness never builds itself: `cargo xtask` builds the loom build and names it here.
     let Some(binary) = std::env::var_os(exhaustive::LOOM_BINARY_ENV).map(PathBuf::from) else {
         let command = invocation.loom_command(
@@ -321,30 +348,125 @@ fn run_loom_build(
             exhaustive::LOOM_BINARY_ENV
         ));
     };
-    let mut command = loom_command(invocation, &binary, &names, explore);
-    // The loom build explores as many at once as this run was told to.
-    command.env(super::JOBS_ENV, super::jobs().to_string());
-    say!(
-        "loom explorations run in the loom build ({}):",
-        quote(&binary)
-    );
     // The oracle's references, which only this build can compute, go to the loom build in a
     // temporary file named for this process.
-    let references = hand_references(work, &std::env::temp_dir());
-    match &references {
-        Ok(path) => {
-            command.env(exhaustive::REFERENCES_ENV, path);
-        }
+    let references = match hand_references(work, &std::env::temp_dir()) {
+        Ok(path) => path,
         Err(error) => {
             return failed(format!(
                 "cannot hand the loom build its references: {error}"
             ))
         }
+    };
+    let processes = super::jobs().min(names.len());
+    let results = if processes > 1 && explore.execution.is_none() {
+        run_in_processes(invocation, &binary, work, &names, explore, &references)
+    } else {
+        let mut command = loom_command(invocation, &binary, &names, explore);
+        // The loom build explores as many at once as this run was told to.
+        command
+            .env(super::JOBS_ENV, super::jobs().to_string())
+            .env(exhaustive::REFERENCES_ENV, &references);
+        say!(
+            "loom explorations run in the loom build ({}):",
+            quote(&binary)
+        );
+        run_command(command, structured)
+    };
+    let _ = std::fs::remove_file(references);
+    results
+}
+
+/// A failure to run the loom build: said at once, and it fails the results.
+fn failed(message: String) -> Results {
+    eprintln!("error: {message}");
+    let mut failed = Results::new("exhaustive");
+    failed.passed = false;
+    failed.errors.push(message);
+    failed
+}
+
+/// Set for a loom build started as one of several processes: it prints its explorations'
+/// lines and failures, and the run that started it prints the table.
+const LOOM_PROCESS_ENV: &str = "HARNESS_LOOM_PROCESS";
+
+/// Runs the loom build once per scenario, `--jobs` processes at once (started in the
+/// scenarios' order), and merges their results. Processes, not threads: loom maps and unmaps a
+/// stack per thread per execution, and the threads of one process queue on that process's
+/// memory map (two jobs in one process explored no faster than one); processes share none.
+/// Each process's lines are printed whole when it ends, and the table here, in file order.
+fn run_in_processes(
+    invocation: &Invocation,
+    binary: &Path,
+    work: &[(Arc<Scenario>, TargetKind)],
+    names: &[String],
+    explore: &Explore,
+    references: &Path,
+) -> Results {
+    let started = Instant::now();
+    say!(
+        "loom explorations run in the loom build ({}), {} processes at once:",
+        quote(binary),
+        super::jobs().min(names.len())
+    );
+    let each: Vec<Results> = super::in_parallel(names, |_, name| {
+        let mut command = loom_command(invocation, binary, std::slice::from_ref(name), explore);
+        command
+            .env(super::JOBS_ENV, "1")
+            .env(exhaustive::REFERENCES_ENV, references)
+            .env(LOOM_PROCESS_ENV, "1")
+            .args(["--format", "json"]);
+        match command.output() {
+            Ok(output) => {
+                let lines = String::from_utf8_lossy(&output.stderr);
+                if !lines.trim().is_empty() {
+                    say!("{}", lines.trim_end());
+                }
+                match serde_json::from_slice::<Results>(&output.stdout) {
+                    // Its input errors are this run's, reported here already.
+                    Ok(results) => Results {
+                        errors: Vec::new(),
+                        ..results
+                    },
+                    Err(error) => failed(format!(
+                        "the loom build's results for {name} do not read as JSON ({error}); it exited with {}",
+                        output.status
+                    )),
+                }
+            }
+            Err(error) => failed(format!("cannot run the loom build: {error}")),
+        }
+    });
+    let mut results = Results::new("exhaustive");
+    for one in each {
+        results.merge(one);
     }
-    let results = run_command(command, structured, failed);
-    if let Ok(path) = references {
-        let _ = std::fs::remove_file(path);
-    }
+    let rows: Vec<TableRow> = results
+        .cases
+        .iter()
+        .filter_map(|case| {
+            let (scenario, target) = work.iter().find(|(scenario, target)| {
+                scenario.name == case.scenario && target.as_str() == case.target
+            })?;
+            Some(TableRow {
+                scenario,
+                target: *target,
+                executions: case.executions,
+                outcomes: case.outcomes,
+                violated: case.violated.clone(),
+                seconds: case.seconds.unwrap_or_default(),
+                passed: case.passed,
+            })
+        })
+        .collect();
+    print_rows(&rows);
+    let failed = rows.iter().filter(|row| !row.passed).count();
+    say!(
+        "exhaustive pass on loom: {} explorations passed, {failed} failed in {:.1}s ({} processes)",
+        rows.len() - failed,
+        started.elapsed().as_secs_f64(),
+        names.len()
+    );
     results
 }
 
@@ -429,11 +551,7 @@ fn hand_references(
 }
 
 /// Runs the loom build's command and reads its results (`structured`: JSON on its stdout).
-fn run_command(
-    mut command: std::process::Command,
-    structured: bool,
-    failed: impl Fn(String) -> Results,
-) -> Results {
+fn run_command(mut command: std::process::Command, structured: bool) -> Results {
     if !structured {
         return match command.status() {
             Ok(status) => Results {
