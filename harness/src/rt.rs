@@ -79,8 +79,12 @@ pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The most threads loom models in one execution, the main one included.
-pub const LOOM_MAX_THREADS: usize = 5;
+/// The most threads loom models in one execution, the main one included: the vendored loom's
+/// `MAX_THREADS` (raised from 5 to 8, see `vendor/README.md`).
+pub const LOOM_MAX_THREADS: usize = 8;
+
+#[cfg(harness_loom)]
+const _: () = assert!(LOOM_MAX_THREADS <= loom::MAX_THREADS);
 
 /// A limit at which the harness itself stops an execution, raised as a panic payload of this
 /// type (so that it is told apart by type, never by a message).

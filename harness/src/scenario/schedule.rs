@@ -111,7 +111,7 @@ pub enum ExplorerKind {
     #[default]
     Loom,
     /// Shuttle's depth-first search within the preemption bound (the normal build), for a
-    /// scenario loom cannot model: loom runs at most 5 threads, the main one included.
+    /// scenario loom cannot model: loom runs at most 8 threads, the main one included.
     ShuttleDfs,
     /// Not explored exhaustively on this target: neither checker finishes within the CI's
     /// budget (say so, with the figures, in `reason`). The randomized runs of the target then
