@@ -81,8 +81,8 @@ impl Pass {
     }
 
     /// Copies the workspace's sources (not its build output) to the scratch folder: every
-    /// workspace member, so that the workspace manifest loads (only `sdk` and `harness` are
-    /// built).
+    /// workspace member and the vendored crates its manifest patches in, so that the workspace
+    /// manifest loads (only `sdk` and `harness` are built).
     fn make_scratch(&self) -> Result<(), String> {
         let _ = std::fs::remove_dir_all(&self.scratch);
         for item in [
@@ -93,6 +93,7 @@ impl Pass {
             "harness",
             "xtask",
             "bench",
+            "vendor",
         ] {
             copy(&self.workspace.join(item), &self.scratch.join(item))?;
         }
