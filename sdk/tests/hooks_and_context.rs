@@ -541,3 +541,66 @@ fn hooks_see_each_value_evaluations_own_details_on_the_same_thread_and_in_a_nest
         ]
     );
 }
+
+#[test]
+fn a_value_evaluation_with_hooks_keeps_none_of_the_providers_data_after_it_returns() {
+    /// Answers every boolean flag with the same metadata map, which it keeps.
+    struct Keeps(openfeature_sdk::FlagMetadata);
+    impl FeatureProvider for Keeps {
+        fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
+            openfeature_sdk::ProviderMetadata::new("keeps")
+        }
+        fn resolve_bool(&self, _: &str, _: bool, _: &EvaluationContext) -> ResolutionResult<bool> {
+            Ok(ResolutionDetails {
+                flag_metadata: Some(Arc::clone(&self.0)),
+                ..ResolutionDetails::new(true).with_variant("on")
+            })
+        }
+        fn resolve_int(&self, _: &str, d: i64, _: &EvaluationContext) -> ResolutionResult<i64> {
+            Ok(ResolutionDetails::new(d))
+        }
+        fn resolve_float(&self, _: &str, d: f64, _: &EvaluationContext) -> ResolutionResult<f64> {
+            Ok(ResolutionDetails::new(d))
+        }
+        fn resolve_string(
+            &self,
+            _: &str,
+            d: &str,
+            _: &EvaluationContext,
+        ) -> ResolutionResult<String> {
+            Ok(ResolutionDetails::new(d.to_owned()))
+        }
+        fn resolve_object(
+            &self,
+            _: &str,
+            d: &Value,
+            _: &EvaluationContext,
+        ) -> ResolutionResult<Value> {
+            Ok(ResolutionDetails::new(d.clone()))
+        }
+    }
+    struct Nothing;
+    impl Hook for Nothing {}
+    let metadata: openfeature_sdk::FlagMetadata = Arc::new(
+        [("owner".to_owned(), Value::from("team"))]
+            .into_iter()
+            .collect(),
+    );
+    let api = Api::new();
+    api.set_provider_and_wait(Arc::new(Keeps(Arc::clone(&metadata))))
+        .expect("provider");
+    api.add_hooks([Arc::new(Nothing) as Arc<dyn Hook>]);
+    let client = api.client();
+    for _ in 0..2 {
+        assert!(client.get_bool_value("flag", false, None, None));
+        // Only the provider (in `Keeps`) and this test hold the map: the evaluation's details,
+        // kept by the client's snapshot for reuse, no longer refer to it.
+        assert_eq!(Arc::strong_count(&metadata), 2);
+    }
+    let details = client.get_bool_details("flag", false, None, None);
+    assert_eq!(
+        details.flag_metadata.get("owner"),
+        Some(&Value::from("team"))
+    );
+    assert_eq!(details.variant.as_deref(), Some("on"));
+}

@@ -87,7 +87,8 @@ pub(super) fn error_details<T>(
 /// What the hook chain reuses from one evaluation to the next on the thread that owns a
 /// snapshot, so that a hooked evaluation builds and drops none of it: the per-hook data maps
 /// (kept empty between evaluations) and the details the after and finally hooks read (whose
-/// fields are overwritten in place; a value-only evaluation hands them to nobody). An
+/// fields are overwritten in place; a value-only evaluation hands them to nobody, and lets go
+/// of the provider's data in them when it ends). An
 /// evaluation nested in a hook of another, through the same snapshot, finds them in use and
 /// makes its own.
 pub(super) struct HookSpares {
@@ -152,7 +153,9 @@ impl HookRun<'_> {
         match self.spares.try_borrow_mut() {
             Ok(mut spares) => {
                 let HookSpares { data, details } = &mut *spares;
-                self.evaluate(merged, default_value, data, details)
+                let value = self.evaluate(merged, default_value, data, details);
+                self.let_go(details);
+                value
             }
             Err(_) => {
                 let HookSpares {
@@ -327,6 +330,18 @@ impl HookRun<'_> {
         details.error_code = Some(error.code);
         details.error_message = error.message;
         self.empty_metadata(details);
+    }
+
+    /// Drops what the provider returned from spare details that stay with the snapshot (the
+    /// value, variant, error message and a reference to its metadata), so that no flag data
+    /// outlives its evaluation there; keeps the key's allocation.
+    fn let_go(&self, details: &mut EvaluationDetails<Value>) {
+        details.value = Value::Bool(false);
+        details.variant = None;
+        details.error_message = None;
+        if !Arc::ptr_eq(&details.flag_metadata, self.no_metadata) {
+            details.flag_metadata = Arc::clone(self.no_metadata);
+        }
     }
 
     /// Sets the details' key, keeping the allocation (and skipping the copy when the key is
