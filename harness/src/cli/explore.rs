@@ -138,7 +138,7 @@ fn explore_all(
     let started = Instant::now();
     // One of several loom processes prints its explorations' lines; the run that started them
     // prints the one table.
-    let one_of_several = std::env::var_os(LOOM_PROCESS_ENV).is_some();
+    let one_of_several = cfg!(harness_loom) && std::env::var_os(LOOM_PROCESS_ENV).is_some();
     if !one_of_several {
         say!(
             "exhaustive pass on {} ({} explorations)",
@@ -423,11 +423,20 @@ fn run_in_processes(
                     say!("{}", lines.trim_end());
                 }
                 match serde_json::from_slice::<Results>(&output.stdout) {
-                    // Its input errors are this run's, reported here already.
-                    Ok(results) => Results {
-                        errors: Vec::new(),
-                        ..results
-                    },
+                    Ok(results) => {
+                        // Its input errors are this run's, reported here already.
+                        let mut results = Results {
+                            errors: Vec::new(),
+                            ..results
+                        };
+                        if results.passed && !output.status.success() {
+                            results.merge(failed(format!(
+                                "the loom build reported {name} as passed but exited with {}",
+                                output.status
+                            )));
+                        }
+                        results
+                    }
                     Err(error) => failed(format!(
                         "the loom build's results for {name} do not read as JSON ({error}); it exited with {}",
                         output.status
@@ -461,8 +470,13 @@ fn run_in_processes(
         .collect();
     print_rows(&rows);
     let failed = rows.iter().filter(|row| !row.passed).count();
+    // A process that failed without reporting (said above, with why) has no rows.
+    let unreported = match results.errors.len() {
+        0 => String::new(),
+        n => format!(", and {n} loom processes failed (see the errors above)"),
+    };
     say!(
-        "exhaustive pass on loom: {} explorations passed, {failed} failed in {:.1}s ({} processes)",
+        "exhaustive pass on loom: {} explorations passed, {failed} failed{unreported} in {:.1}s ({} processes)",
         rows.len() - failed,
         started.elapsed().as_secs_f64(),
         names.len()
@@ -487,6 +501,8 @@ fn loom_command(
         .arg(&folders.snapshots)
         // The child is the loom build: it must not find a loom build to start in turn.
         .env_remove(exhaustive::LOOM_BINARY_ENV)
+        // It prints its own table unless it is told it is one of several processes.
+        .env_remove(LOOM_PROCESS_ENV)
         .arg("--invoked-as")
         .arg(invocation.command("").trim_end())
         .args(folders.read_pending.then_some("--read-pending"))
