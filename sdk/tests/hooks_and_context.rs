@@ -41,6 +41,33 @@ impl FeatureProvider for WithHooks {
     }
 }
 
+/// A provider whose boolean flags `resolve` answers; every other type answers the default.
+struct Bools<F>(F);
+
+impl<F> FeatureProvider for Bools<F>
+where
+    F: Fn(&str) -> ResolutionResult<bool> + Send + Sync + 'static,
+{
+    fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
+        openfeature_sdk::ProviderMetadata::new("bools")
+    }
+    fn resolve_bool(&self, key: &str, _: bool, _: &EvaluationContext) -> ResolutionResult<bool> {
+        (self.0)(key)
+    }
+    fn resolve_int(&self, _: &str, d: i64, _: &EvaluationContext) -> ResolutionResult<i64> {
+        Ok(ResolutionDetails::new(d))
+    }
+    fn resolve_float(&self, _: &str, d: f64, _: &EvaluationContext) -> ResolutionResult<f64> {
+        Ok(ResolutionDetails::new(d))
+    }
+    fn resolve_string(&self, _: &str, d: &str, _: &EvaluationContext) -> ResolutionResult<String> {
+        Ok(ResolutionDetails::new(d.to_owned()))
+    }
+    fn resolve_object(&self, _: &str, d: &Value, _: &EvaluationContext) -> ResolutionResult<Value> {
+        Ok(ResolutionDetails::new(d.clone()))
+    }
+}
+
 #[test]
 fn hooks_run_in_spec_order_across_all_four_levels() {
     let log = new_log();
@@ -330,57 +357,24 @@ fn every_evaluation_starts_with_empty_hook_data_on_the_same_thread() {
 
 #[test]
 fn details_carry_their_own_key_and_metadata_after_value_evaluations_on_the_same_thread() {
-    /// Returns metadata for `with-metadata` only.
-    struct Metadata;
-    impl FeatureProvider for Metadata {
-        fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
-            openfeature_sdk::ProviderMetadata::new("metadata")
-        }
-        fn resolve_bool(
-            &self,
-            key: &str,
-            _: bool,
-            _: &EvaluationContext,
-        ) -> ResolutionResult<bool> {
-            let resolution = ResolutionDetails::new(true);
-            if key != "with-metadata" {
-                return Ok(resolution);
-            }
-            let metadata = [("owner".to_owned(), Value::from("team"))]
-                .into_iter()
-                .collect();
-            Ok(ResolutionDetails {
-                flag_metadata: Some(Arc::new(metadata)),
-                ..resolution
-            })
-        }
-        fn resolve_int(&self, _: &str, d: i64, _: &EvaluationContext) -> ResolutionResult<i64> {
-            Ok(ResolutionDetails::new(d))
-        }
-        fn resolve_float(&self, _: &str, d: f64, _: &EvaluationContext) -> ResolutionResult<f64> {
-            Ok(ResolutionDetails::new(d))
-        }
-        fn resolve_string(
-            &self,
-            _: &str,
-            d: &str,
-            _: &EvaluationContext,
-        ) -> ResolutionResult<String> {
-            Ok(ResolutionDetails::new(d.to_owned()))
-        }
-        fn resolve_object(
-            &self,
-            _: &str,
-            d: &Value,
-            _: &EvaluationContext,
-        ) -> ResolutionResult<Value> {
-            Ok(ResolutionDetails::new(d.clone()))
-        }
-    }
     struct Nothing;
     impl Hook for Nothing {}
     let api = Api::new();
-    api.set_provider_and_wait(Arc::new(Metadata))
+    // Returns metadata for `with-metadata` only.
+    let provider = Bools(|key: &str| {
+        let resolution = ResolutionDetails::new(true);
+        if key != "with-metadata" {
+            return Ok(resolution);
+        }
+        let metadata = [("owner".to_owned(), Value::from("team"))]
+            .into_iter()
+            .collect();
+        Ok(ResolutionDetails {
+            flag_metadata: Some(Arc::new(metadata)),
+            ..resolution
+        })
+    });
+    api.set_provider_and_wait(Arc::new(provider))
         .expect("provider");
     api.add_hooks([Arc::new(Nothing) as Arc<dyn Hook>]);
     let client = api.client();
@@ -404,60 +398,6 @@ fn details_carry_their_own_key_and_metadata_after_value_evaluations_on_the_same_
 
 #[test]
 fn hooks_see_each_value_evaluations_own_details_on_the_same_thread_and_in_a_nested_evaluation() {
-    /// Answers `fails` with FLAG_NOT_FOUND, `with-metadata` with metadata, anything else with
-    /// `true` and the key as its variant.
-    struct Keyed;
-    impl FeatureProvider for Keyed {
-        fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
-            openfeature_sdk::ProviderMetadata::new("keyed")
-        }
-        fn resolve_bool(
-            &self,
-            key: &str,
-            _: bool,
-            _: &EvaluationContext,
-        ) -> ResolutionResult<bool> {
-            if key == "fails" {
-                return Err(openfeature_sdk::EvaluationError::new(
-                    ErrorCode::FlagNotFound,
-                    "no such flag",
-                ));
-            }
-            let resolution = ResolutionDetails::new(true).with_variant(key);
-            if key != "with-metadata" {
-                return Ok(resolution);
-            }
-            let metadata = [("owner".to_owned(), Value::from("team"))]
-                .into_iter()
-                .collect();
-            Ok(ResolutionDetails {
-                flag_metadata: Some(Arc::new(metadata)),
-                ..resolution
-            })
-        }
-        fn resolve_int(&self, _: &str, d: i64, _: &EvaluationContext) -> ResolutionResult<i64> {
-            Ok(ResolutionDetails::new(d))
-        }
-        fn resolve_float(&self, _: &str, d: f64, _: &EvaluationContext) -> ResolutionResult<f64> {
-            Ok(ResolutionDetails::new(d))
-        }
-        fn resolve_string(
-            &self,
-            _: &str,
-            d: &str,
-            _: &EvaluationContext,
-        ) -> ResolutionResult<String> {
-            Ok(ResolutionDetails::new(d.to_owned()))
-        }
-        fn resolve_object(
-            &self,
-            _: &str,
-            d: &Value,
-            _: &EvaluationContext,
-        ) -> ResolutionResult<Value> {
-            Ok(ResolutionDetails::new(d.clone()))
-        }
-    }
     /// Logs the details its finally stage sees; its after stage on `outer` evaluates `inner`
     /// through the same client (so on the same snapshot, whose spares the outer one holds).
     struct Seen {
@@ -500,7 +440,28 @@ fn hooks_see_each_value_evaluations_own_details_on_the_same_thread_and_in_a_nest
         }
     }
     let api = Api::new();
-    api.set_provider_and_wait(Arc::new(Keyed))
+    // Answers `fails` with FLAG_NOT_FOUND, `with-metadata` with metadata, anything else with
+    // `true` and the key as its variant.
+    let provider = Bools(|key: &str| {
+        if key == "fails" {
+            return Err(openfeature_sdk::EvaluationError::new(
+                ErrorCode::FlagNotFound,
+                "no such flag",
+            ));
+        }
+        let resolution = ResolutionDetails::new(true).with_variant(key);
+        if key != "with-metadata" {
+            return Ok(resolution);
+        }
+        let metadata = [("owner".to_owned(), Value::from("team"))]
+            .into_iter()
+            .collect();
+        Ok(ResolutionDetails {
+            flag_metadata: Some(Arc::new(metadata)),
+            ..resolution
+        })
+    });
+    api.set_provider_and_wait(Arc::new(provider))
         .expect("provider");
     let client = api.client();
     let log = new_log();
@@ -544,41 +505,6 @@ fn hooks_see_each_value_evaluations_own_details_on_the_same_thread_and_in_a_nest
 
 #[test]
 fn a_value_evaluation_with_hooks_keeps_none_of_the_providers_data_after_it_returns() {
-    /// Answers every boolean flag with the same metadata map, which it keeps.
-    struct Keeps(openfeature_sdk::FlagMetadata);
-    impl FeatureProvider for Keeps {
-        fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
-            openfeature_sdk::ProviderMetadata::new("keeps")
-        }
-        fn resolve_bool(&self, _: &str, _: bool, _: &EvaluationContext) -> ResolutionResult<bool> {
-            Ok(ResolutionDetails {
-                flag_metadata: Some(Arc::clone(&self.0)),
-                ..ResolutionDetails::new(true).with_variant("on")
-            })
-        }
-        fn resolve_int(&self, _: &str, d: i64, _: &EvaluationContext) -> ResolutionResult<i64> {
-            Ok(ResolutionDetails::new(d))
-        }
-        fn resolve_float(&self, _: &str, d: f64, _: &EvaluationContext) -> ResolutionResult<f64> {
-            Ok(ResolutionDetails::new(d))
-        }
-        fn resolve_string(
-            &self,
-            _: &str,
-            d: &str,
-            _: &EvaluationContext,
-        ) -> ResolutionResult<String> {
-            Ok(ResolutionDetails::new(d.to_owned()))
-        }
-        fn resolve_object(
-            &self,
-            _: &str,
-            d: &Value,
-            _: &EvaluationContext,
-        ) -> ResolutionResult<Value> {
-            Ok(ResolutionDetails::new(d.clone()))
-        }
-    }
     struct Nothing;
     impl Hook for Nothing {}
     let metadata: openfeature_sdk::FlagMetadata = Arc::new(
@@ -587,7 +513,15 @@ fn a_value_evaluation_with_hooks_keeps_none_of_the_providers_data_after_it_retur
             .collect(),
     );
     let api = Api::new();
-    api.set_provider_and_wait(Arc::new(Keeps(Arc::clone(&metadata))))
+    // Answers every boolean flag with the same metadata map, which it keeps.
+    let kept = Arc::clone(&metadata);
+    let provider = Bools(move |_: &str| {
+        Ok(ResolutionDetails {
+            flag_metadata: Some(Arc::clone(&kept)),
+            ..ResolutionDetails::new(true).with_variant("on")
+        })
+    });
+    api.set_provider_and_wait(Arc::new(provider))
         .expect("provider");
     api.add_hooks([Arc::new(Nothing) as Arc<dyn Hook>]);
     let client = api.client();

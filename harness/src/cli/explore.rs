@@ -320,8 +320,9 @@ fn print_rows(rows: &[TableRow<'_>]) {
 
 /// Runs the loom explorations in the loom build named by `HARNESS_LOOM_BINARY`, with this
 /// run's folders and program (its printed commands are this run's).
-/// With `junit` (or in JSON mode), the loom build reports JSON on its stdout, which is read
-/// here; otherwise it prints its own report.
+/// At `--jobs` above 1, one loom process per scenario ([`run_in_processes`]), each reporting
+/// JSON; else one process for all, which with `junit` (or in JSON mode) reports JSON on its
+/// stdout, read here, and otherwise prints its own report.
 fn run_loom_build(
     invocation: &Invocation,
     work: &[(Arc<Scenario>, TargetKind)],
