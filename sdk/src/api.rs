@@ -265,12 +265,12 @@ impl Api {
         let mut list = Vec::with_capacity(registry.hooks.len() + hooks.len());
         list.extend(registry.hooks.iter().cloned());
         list.extend(hooks);
-        registry.hooks = Arc::new(list);
+        registry.set_hooks(list);
     }
 
     /// Removes every API hook.
     pub fn clear_hooks(&self) {
-        self.shared.registry_mut().hooks = Arc::new(Vec::new());
+        self.shared.registry_mut().set_hooks(Vec::new());
     }
 
     /// The API hooks, in order.
@@ -282,9 +282,7 @@ impl Api {
 
     /// Replaces the global evaluation context (spec 3.2.1).
     pub fn set_context(&self, context: EvaluationContext) {
-        let mut registry = self.shared.registry_mut();
-        registry.context = Arc::new(context);
-        registry.context_version += 1;
+        self.shared.registry_mut().set_context(context);
     }
 
     /// The global evaluation context.
@@ -298,8 +296,7 @@ impl Api {
         let mut registry = self.shared.registry_mut();
         let mut merged = registry.context.as_ref().clone();
         merged.merge_in(fields);
-        registry.context = Arc::new(merged);
-        registry.context_version += 1;
+        registry.set_context(merged);
     }
 
     /// Applies `update` to the global context atomically (A13). `update` runs outside the lock
@@ -317,8 +314,7 @@ impl Api {
             }
             let mut registry = self.shared.registry_mut();
             if registry.context_version == version {
-                registry.context = Arc::new(updated);
-                registry.context_version += 1;
+                registry.set_context(updated);
                 return;
             }
         }
@@ -329,9 +325,7 @@ impl Api {
     /// Installs a transaction-context propagator (spec 3.3.1.1). Contexts held by the previous
     /// propagator are not carried over.
     pub fn set_transaction_propagator(&self, propagator: Arc<dyn TransactionContextPropagator>) {
-        let mut registry = self.shared.registry_mut();
-        registry.propagator = propagator;
-        registry.propagator_version += 1;
+        self.shared.registry_mut().set_propagator(propagator);
     }
 
     /// Sets the transaction context through the installed propagator (spec 3.3.1.2). Atomic with

@@ -406,10 +406,41 @@ pub(crate) struct Registry {
     pub(crate) propagator_version: u64,
     /// Retired registrations whose `shutdown` may not have run yet; `Api::shutdown` waits for
     /// them and a new registration of the same provider starts after them. Pruned of finished
-    /// ones on every retire.
+    /// ones (onto `replaced`) on every retire.
     pub(crate) pending_shutdown: Vec<Arc<Registration>>,
+    /// What the registry replaced or let go of and some evaluation may still hold (in a
+    /// thread's cached snapshot, or in flight): kept until the registry's reference is the
+    /// last, then released by the writer that finds so, after it unlocks (see
+    /// [`Registry::take_released`]). So an evaluating thread never frees what a writer
+    /// allocated (with glibc's malloc, freeing into another thread's arena takes that arena's
+    /// lock, which the writer is likely holding), and no value's `Drop` (a provider's, a
+    /// hook's, a propagator's: user code) runs under the registry lock.
+    pub(crate) replaced: Vec<Replaced>,
     /// The next registration serial.
     pub(crate) next_serial: u64,
+}
+
+/// A value the registry no longer refers to, kept while anyone else may (see
+/// [`Registry::replaced`]).
+pub(crate) enum Replaced {
+    Registration(Arc<Registration>),
+    Hooks(Arc<Vec<Arc<dyn Hook>>>),
+    Context(Arc<EvaluationContext>),
+    Propagator(Arc<dyn TransactionContextPropagator>),
+}
+
+impl Replaced {
+    /// Whether this is the last reference. Only the registry, under its write lock, holds a
+    /// `Replaced`, and nothing can take a new reference from it, so once this is true it stays
+    /// true; a stale `false` only keeps the value until a later write.
+    fn is_last(&self) -> bool {
+        match self {
+            Replaced::Registration(registration) => Arc::strong_count(registration) == 1,
+            Replaced::Hooks(hooks) => Arc::strong_count(hooks) == 1,
+            Replaced::Context(context) => Arc::strong_count(context) == 1,
+            Replaced::Propagator(propagator) => Arc::strong_count(propagator) == 1,
+        }
+    }
 }
 
 /// The registration of the built-in no-op default provider, with `serial`: a fresh registry's
@@ -432,6 +463,7 @@ impl Registry {
             propagator: Arc::new(ThreadLocalPropagator::new()),
             propagator_version: 0,
             pending_shutdown: Vec::new(),
+            replaced: Vec::new(),
             next_serial: 1,
         }
     }
@@ -444,7 +476,8 @@ impl Registry {
     /// reset decides what becomes of it. The versions never go back: a reset that replaces the
     /// context or the propagator bumps its version, so that an `update_context` or
     /// `set_transaction_context` racing with it sees the change.
-    pub(crate) fn after_reset(&self, keep_configuration: bool) -> Registry {
+    pub(crate) fn after_reset(&mut self, keep_configuration: bool) -> Registry {
+        let mut replaced = std::mem::take(&mut self.replaced);
         let (hooks, context, propagator, bump) = if keep_configuration {
             (
                 Arc::clone(&self.hooks),
@@ -454,6 +487,11 @@ impl Registry {
             )
         } else {
             let fresh = Registry::new();
+            replaced.extend([
+                Replaced::Hooks(Arc::clone(&self.hooks)),
+                Replaced::Context(Arc::clone(&self.context)),
+                Replaced::Propagator(Arc::clone(&self.propagator)),
+            ]);
             (fresh.hooks, fresh.context, fresh.propagator, 1)
         };
         Registry {
@@ -466,6 +504,7 @@ impl Registry {
             propagator_version: self.propagator_version + bump,
             // Kept in both cases; the reset then retires the registrations it unbinds onto it.
             pending_shutdown: self.pending_shutdown.clone(),
+            replaced,
             next_serial: self.next_serial + 1,
         }
     }
@@ -510,10 +549,45 @@ impl Registry {
     #[must_use]
     pub(crate) fn retire(&mut self, registration: &Arc<Registration>) -> bool {
         let drained = registration.retire();
-        self.pending_shutdown
-            .retain(|pending| !pending.is_shut_down());
+        let finished = self
+            .pending_shutdown
+            .extract_if(.., |pending| pending.is_shut_down());
+        self.replaced.extend(finished.map(Replaced::Registration));
         self.pending_shutdown.push(Arc::clone(registration));
         drained
+    }
+
+    /// Replaces the API hooks; the old list is kept until no evaluation holds it.
+    pub(crate) fn set_hooks(&mut self, hooks: Vec<Arc<dyn Hook>>) {
+        let old = std::mem::replace(&mut self.hooks, Arc::new(hooks));
+        self.replaced.push(Replaced::Hooks(old));
+    }
+
+    /// Replaces the global context and bumps its version; the old one is kept until no
+    /// evaluation holds it.
+    pub(crate) fn set_context(&mut self, context: EvaluationContext) {
+        let old = std::mem::replace(&mut self.context, Arc::new(context));
+        self.replaced.push(Replaced::Context(old));
+        self.context_version += 1;
+    }
+
+    /// Replaces the propagator and bumps its version; the old one is kept until no evaluation
+    /// holds it.
+    pub(crate) fn set_propagator(&mut self, propagator: Arc<dyn TransactionContextPropagator>) {
+        let old = std::mem::replace(&mut self.propagator, propagator);
+        self.replaced.push(Replaced::Propagator(old));
+        self.propagator_version += 1;
+    }
+
+    /// Takes out of [`Registry::replaced`] every value of which the registry now holds the
+    /// last reference, for the caller to drop once it has released the lock.
+    pub(crate) fn take_released(&mut self) -> Vec<Replaced> {
+        if !self.replaced.iter().any(Replaced::is_last) {
+            return Vec::new();
+        }
+        self.replaced
+            .extract_if(.., |value| value.is_last())
+            .collect()
     }
 
     /// The latest retired registration of `provider` whose shutdown has not run yet, if any. A

@@ -30,7 +30,7 @@ use crate::events::{
     matching_handlers, EmitterLink, EventDetails, EventEmitter, EventHandler, EventState,
     HandlerId, HandlerScope, ProviderEvent, ProviderEventDetails,
 };
-use crate::registry::{Registration, Registry};
+use crate::registry::{Registration, Registry, Replaced};
 use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::sync::{self, Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -65,10 +65,13 @@ sync::fast_thread_local! {
     static LEASE_SHARD: std::cell::Cell<usize> = std::cell::Cell::new(usize::MAX);
 }
 
-/// Write access to the registry; bumps the configuration version on drop, under the lock.
+/// Write access to the registry; bumps the configuration version on drop, under the lock, and
+/// then releases what the registry let go of (`Registry::replaced`) after the lock.
 pub(crate) struct RegistryWrite<'a> {
+    // Field order is drop order: the lock is released before `released` is dropped.
     guard: RwLockWriteGuard<'a, Registry>,
     version: &'a AtomicU64,
+    released: Vec<Replaced>,
 }
 
 impl std::ops::Deref for RegistryWrite<'_> {
@@ -89,6 +92,7 @@ impl Drop for RegistryWrite<'_> {
         // Runs before `guard` is dropped, so the bump is inside the critical section.
         sync::step("atomic api.version += 1");
         self.version.fetch_add(1, Ordering::AcqRel);
+        self.released = self.guard.take_released();
     }
 }
 
@@ -114,6 +118,7 @@ impl ApiShared {
         RegistryWrite {
             guard: self.registry.write(),
             version: &self.version,
+            released: Vec::new(),
         }
     }
 

@@ -311,3 +311,149 @@ fn an_api_dropped_without_shutdown_frees_its_providers() {
         "the domain's provider outlived its API"
     );
 }
+
+/// A provider that records which thread dropped it.
+struct DropRecorder {
+    dropped_on: Arc<std::sync::Mutex<Option<std::thread::ThreadId>>>,
+}
+
+impl Drop for DropRecorder {
+    fn drop(&mut self) {
+        *self.dropped_on.lock().expect("drop record") = Some(std::thread::current().id());
+    }
+}
+
+impl FeatureProvider for DropRecorder {
+    fn metadata(&self) -> openfeature_sdk::ProviderMetadata {
+        openfeature_sdk::ProviderMetadata::new("drop-recorder")
+    }
+    fn resolve_bool(
+        &self,
+        _: &str,
+        _: bool,
+        _: &openfeature_sdk::EvaluationContext,
+    ) -> openfeature_sdk::ResolutionResult<bool> {
+        Ok(openfeature_sdk::ResolutionDetails::new(true))
+    }
+    fn resolve_int(
+        &self,
+        _: &str,
+        default: i64,
+        _: &openfeature_sdk::EvaluationContext,
+    ) -> openfeature_sdk::ResolutionResult<i64> {
+        Ok(openfeature_sdk::ResolutionDetails::new(default))
+    }
+    fn resolve_float(
+        &self,
+        _: &str,
+        default: f64,
+        _: &openfeature_sdk::EvaluationContext,
+    ) -> openfeature_sdk::ResolutionResult<f64> {
+        Ok(openfeature_sdk::ResolutionDetails::new(default))
+    }
+    fn resolve_string(
+        &self,
+        _: &str,
+        default: &str,
+        _: &openfeature_sdk::EvaluationContext,
+    ) -> openfeature_sdk::ResolutionResult<String> {
+        Ok(openfeature_sdk::ResolutionDetails::new(default.to_owned()))
+    }
+    fn resolve_object(
+        &self,
+        _: &str,
+        default: &openfeature_sdk::Value,
+        _: &openfeature_sdk::EvaluationContext,
+    ) -> openfeature_sdk::ResolutionResult<openfeature_sdk::Value> {
+        Ok(openfeature_sdk::ResolutionDetails::new(default.clone()))
+    }
+}
+
+#[test]
+fn a_replaced_provider_is_freed_by_a_configuration_change_and_never_by_an_evaluating_thread() {
+    // The evaluating thread's cached snapshot is the last holder of the replaced provider's
+    // registration besides the registry; letting go of that snapshot must not free it there
+    // (freeing what another thread allocated contends for that thread's allocator arena).
+    let api = Api::new();
+    let dropped_on = Arc::new(std::sync::Mutex::new(None));
+    let recorder = Arc::new(DropRecorder {
+        dropped_on: Arc::clone(&dropped_on),
+    });
+    api.set_provider_and_wait(recorder).expect("initializes");
+    let client = api.client();
+    assert_eq!(
+        client.get_string_value("flag", "recorder", None, None),
+        "recorder"
+    );
+
+    let writer = std::thread::spawn({
+        let api = api.clone();
+        move || {
+            // The second rebind prunes the first's shut-down registration from the registry's
+            // pending list: before it was kept, the evaluating thread's snapshot was then its
+            // last holder.
+            for name in ["b", "c"] {
+                let provider = CountingProvider::new(name, Init::Succeeds);
+                api.set_provider_and_wait(provider).expect("initializes");
+            }
+            std::thread::current().id()
+        }
+    });
+    let writer_id = writer.join().expect("writer thread");
+
+    // The version moved: this evaluation replaces the thread's snapshot of the old provider.
+    assert_eq!(client.get_string_value("flag", "recorder", None, None), "c");
+    assert_eq!(
+        *dropped_on.lock().expect("drop record"),
+        None,
+        "the evaluating thread freed the replaced provider"
+    );
+
+    let changer = std::thread::spawn({
+        let api = api.clone();
+        move || {
+            api.set_context(openfeature_sdk::EvaluationContext::new().with("k", 1_i64));
+            std::thread::current().id()
+        }
+    });
+    let changer_id = changer.join().expect("changer thread");
+    assert_ne!(changer_id, writer_id);
+    assert_eq!(
+        *dropped_on.lock().expect("drop record"),
+        Some(changer_id),
+        "the next configuration change frees what no evaluation holds any more"
+    );
+}
+
+#[test]
+fn a_hook_dropped_by_clear_hooks_may_call_back_into_the_api_from_its_drop() {
+    // A replaced value's `Drop` is user code: it runs after the registry lock is released, so
+    // it may call the API. (Dropped under the write lock, this read would deadlock.)
+    struct ReadsContextOnDrop {
+        api: Api,
+        read: std::sync::mpsc::Sender<bool>,
+    }
+    impl Drop for ReadsContextOnDrop {
+        fn drop(&mut self) {
+            let _ = self.read.send(self.api.context().is_empty());
+        }
+    }
+    impl openfeature_sdk::Hook for ReadsContextOnDrop {}
+
+    let api = Api::new();
+    let (read, reads) = std::sync::mpsc::channel();
+    api.add_hooks([Arc::new(ReadsContextOnDrop {
+        api: api.clone(),
+        read,
+    }) as Arc<dyn openfeature_sdk::Hook>]);
+    let clearing = std::thread::spawn({
+        let api = api.clone();
+        move || api.clear_hooks()
+    });
+    let context_was_empty = reads
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the hook's drop ran, and its call into the API returned");
+    assert!(context_was_empty);
+    clearing.join().expect("clear_hooks returned");
+    assert!(api.hooks().is_empty());
+}
