@@ -181,16 +181,23 @@ impl Client {
         let mut list = Vec::with_capacity(current.len() + hooks.len());
         list.extend(current.iter().cloned());
         list.extend(hooks);
-        *current = Arc::new(list);
+        let replaced = std::mem::replace(&mut *current, Arc::new(list));
         self.api.bump_version();
+        drop(current);
+        drop(_no_api_change);
+        // After the locks: the last reference to a hook runs its `Drop`, user code.
+        drop(replaced);
     }
 
     /// Removes every client hook.
     pub fn clear_hooks(&self) {
         let _no_api_change = self.api.registry();
         let mut current = self.state.hooks.write();
-        *current = Arc::new(Vec::new());
+        let replaced = std::mem::replace(&mut *current, Arc::new(Vec::new()));
         self.api.bump_version();
+        drop(current);
+        drop(_no_api_change);
+        drop(replaced);
     }
 
     /// The client hooks, in the order they were added.
@@ -202,8 +209,11 @@ impl Client {
     pub fn set_context(&self, context: EvaluationContext) {
         let _no_api_change = self.api.registry();
         let mut current = self.state.context.write();
-        *current = Arc::new(context);
+        let replaced = std::mem::replace(&mut *current, Arc::new(context));
         self.api.bump_version();
+        drop(current);
+        drop(_no_api_change);
+        drop(replaced);
     }
 
     /// The client's evaluation context (spec 3.2.1).

@@ -425,35 +425,75 @@ fn a_replaced_provider_is_freed_by_a_configuration_change_and_never_by_an_evalua
     );
 }
 
+/// A hook whose `Drop` calls back into the SDK and reports what it read.
+struct CallsBackOnDrop {
+    call: Box<dyn Fn() -> bool + Send + Sync>,
+    read: std::sync::mpsc::Sender<bool>,
+}
+
+impl Drop for CallsBackOnDrop {
+    fn drop(&mut self) {
+        let _ = self.read.send((self.call)());
+    }
+}
+
+impl openfeature_sdk::Hook for CallsBackOnDrop {}
+
+/// Adds a [`CallsBackOnDrop`] hook with `add`, runs `clear` on another thread, and returns what
+/// the hook's `Drop` read (panicking if it never returned: a deadlock).
+fn read_by_a_hook_dropped_on_clear(
+    call: impl Fn() -> bool + Send + Sync + 'static,
+    add: impl FnOnce(Arc<dyn openfeature_sdk::Hook>),
+    clear: impl FnOnce() + Send + 'static,
+) -> bool {
+    let (read, reads) = std::sync::mpsc::channel();
+    add(Arc::new(CallsBackOnDrop {
+        call: Box::new(call),
+        read,
+    }));
+    let clearing = std::thread::spawn(clear);
+    let value = reads
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the hook's drop ran, and its call into the SDK returned");
+    clearing.join().expect("clear_hooks returned");
+    value
+}
+
 #[test]
 fn a_hook_dropped_by_clear_hooks_may_call_back_into_the_api_from_its_drop() {
     // A replaced value's `Drop` is user code: it runs after the registry lock is released, so
     // it may call the API. (Dropped under the write lock, this read would deadlock.)
-    struct ReadsContextOnDrop {
-        api: Api,
-        read: std::sync::mpsc::Sender<bool>,
-    }
-    impl Drop for ReadsContextOnDrop {
-        fn drop(&mut self) {
-            let _ = self.read.send(self.api.context().is_empty());
-        }
-    }
-    impl openfeature_sdk::Hook for ReadsContextOnDrop {}
-
     let api = Api::new();
-    let (read, reads) = std::sync::mpsc::channel();
-    api.add_hooks([Arc::new(ReadsContextOnDrop {
-        api: api.clone(),
-        read,
-    }) as Arc<dyn openfeature_sdk::Hook>]);
-    let clearing = std::thread::spawn({
-        let api = api.clone();
-        move || api.clear_hooks()
-    });
-    let context_was_empty = reads
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("the hook's drop ran, and its call into the API returned");
+    let context_was_empty = read_by_a_hook_dropped_on_clear(
+        {
+            let api = api.clone();
+            move || api.context().is_empty()
+        },
+        |hook| api.add_hooks([hook]),
+        {
+            let api = api.clone();
+            move || api.clear_hooks()
+        },
+    );
     assert!(context_was_empty);
-    clearing.join().expect("clear_hooks returned");
     assert!(api.hooks().is_empty());
+}
+
+#[test]
+fn a_client_hook_dropped_by_clear_hooks_may_call_back_into_the_client_from_its_drop() {
+    // Likewise for a client's hooks and its hooks lock.
+    let api = Api::new();
+    let client = api.client();
+    let hooks_were_empty = read_by_a_hook_dropped_on_clear(
+        {
+            let client = client.clone();
+            move || client.hooks().is_empty()
+        },
+        |hook| client.add_hooks([hook]),
+        {
+            let client = client.clone();
+            move || client.clear_hooks()
+        },
+    );
+    assert!(hooks_were_empty);
 }
