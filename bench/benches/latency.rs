@@ -4,11 +4,17 @@
 //! For each side, one reader thread does `LATENCY_EVALS` (default 2,000,000) `get_bool_value`
 //! evaluations with the five-attribute context and no hooks, timing each one with
 //! `std::time::Instant` into an HDR histogram (nanoseconds, nothing subtracted: the two clock
-//! reads are in every figure, on both sides). It runs three times:
+//! reads are in every figure, on both sides). It runs five times:
 //!
 //! - `alone`: no other thread;
 //! - `unpaced`: a writer thread loops as fast as it can;
+//! - `paced 1us`, `paced 10us`: the writer waits 1 µs or 10 µs between iterations (spinning on
+//!   the clock: a sleep that short lasts tens of microseconds);
 //! - `paced`: the writer sleeps 100 µs between iterations.
+//!
+//! The paced rows show how the tail grows with the rate of reconfiguration: each writer
+//! iteration changes the configuration twice or more, and every evaluation after a change
+//! takes a fresh snapshot, reading what the writer's core has just written.
 //!
 //! One writer iteration: rebind the default provider, alternating between two instances of the
 //! constant provider, with the waiting variant (this SDK: `set_provider_and_wait`; open-feature:
@@ -29,6 +35,9 @@
 //! (entered once per thread), and each call is driven by `pollster::block_on`. Its evaluation
 //! path needs no runtime (only `tokio::sync` locks), so the runtime is idle; it is there so that
 //! the crate would find one if it looked.
+//!
+//! `LATENCY_WRITER=rebind,context,handlers` (the default) chooses the writer's operations: a
+//! subset shows which one the tail comes from (open-feature has no handlers to add).
 //!
 //! Run: `cargo bench -p openfeature-bench --bench latency` (about 10-30 s on two cores); a smoke
 //! run: `LATENCY_EVALS=50000 cargo bench -p openfeature-bench --bench latency`. With
@@ -51,9 +60,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Evaluations measured per row unless `LATENCY_EVALS` says otherwise.
 const DEFAULT_EVALS: u64 = 2_000_000;
 
-/// The paced writer's sleep between iterations.
-const PACE: Duration = Duration::from_micros(100);
-
 /// What runs beside the reader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
@@ -61,26 +67,104 @@ enum Mode {
     Alone,
     /// A writer looping without pause.
     Unpaced,
-    /// A writer sleeping [`PACE`] between iterations.
+    /// A writer spinning 1 µs between iterations.
+    Paced1Us,
+    /// A writer spinning 10 µs between iterations.
+    Paced10Us,
+    /// A writer sleeping 100 µs between iterations.
     Paced,
 }
 
 impl Mode {
-    const ALL: [Mode; 3] = [Mode::Alone, Mode::Unpaced, Mode::Paced];
+    const ALL: [Mode; 5] = [
+        Mode::Alone,
+        Mode::Unpaced,
+        Mode::Paced1Us,
+        Mode::Paced10Us,
+        Mode::Paced,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Mode::Alone => "alone",
             Mode::Unpaced => "unpaced",
+            Mode::Paced1Us => "paced 1us",
+            Mode::Paced10Us => "paced 10us",
             Mode::Paced => "paced",
         }
     }
 
-    fn pace(self) -> Option<Duration> {
+    /// Waits between two writer iterations.
+    fn pause(self) {
+        let spin = |pause: Duration| {
+            let start = Instant::now();
+            while start.elapsed() < pause {
+                std::hint::spin_loop();
+            }
+        };
         match self {
-            Mode::Alone | Mode::Unpaced => None,
-            Mode::Paced => Some(PACE),
+            Mode::Alone | Mode::Unpaced => {}
+            Mode::Paced1Us => spin(Duration::from_micros(1)),
+            Mode::Paced10Us => spin(Duration::from_micros(10)),
+            Mode::Paced => std::thread::sleep(Duration::from_micros(100)),
         }
+    }
+}
+
+/// Which of its operations the writer runs each iteration (`LATENCY_WRITER`, a comma-separated
+/// subset of `rebind`, `context`, `handlers`; all three by default). A subset shows which
+/// operation the tail comes from.
+#[derive(Clone, Copy, Debug)]
+struct WriterOps {
+    rebind: bool,
+    context: bool,
+    handlers: bool,
+}
+
+impl WriterOps {
+    fn from_env() -> WriterOps {
+        let Ok(list) = std::env::var("LATENCY_WRITER") else {
+            return WriterOps {
+                rebind: true,
+                context: true,
+                handlers: true,
+            };
+        };
+        let mut ops = WriterOps {
+            rebind: false,
+            context: false,
+            handlers: false,
+        };
+        for op in list.split(',').map(str::trim).filter(|op| !op.is_empty()) {
+            match op {
+                "rebind" => ops.rebind = true,
+                "context" => ops.context = true,
+                "handlers" => ops.handlers = true,
+                other => panic!(
+                    "LATENCY_WRITER: unknown writer operation {other:?}; \
+                     expected a comma-separated subset of rebind, context, handlers"
+                ),
+            }
+        }
+        assert!(
+            ops.rebind || ops.context || ops.handlers,
+            "LATENCY_WRITER names no operation; expected a comma-separated subset of rebind, \
+             context, handlers"
+        );
+        ops
+    }
+
+    fn describe(self) -> String {
+        [
+            (self.rebind, "rebind"),
+            (self.context, "context"),
+            (self.handlers, "handlers"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| *name)
+        .collect::<Vec<_>>()
+        .join(",")
     }
 }
 
@@ -103,33 +187,35 @@ fn main() {
             .unwrap_or_else(|| panic!("LATENCY_EVALS must be a positive integer, got {value:?}")),
         Err(_) => DEFAULT_EVALS,
     };
+    let ops = WriterOps::from_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .build()
         .expect("a tokio runtime");
     let started = Instant::now();
     println!(
         "latency of one reader's get_bool_value (5-attribute context, no hooks), ns; \
-         {evals} evaluations per row; allocator: {}",
+         {evals} evaluations per row; allocator: {}; writer: {}",
         if cfg!(feature = "mimalloc") {
             "mimalloc"
         } else {
             "system"
-        }
+        },
+        ops.describe(),
     );
 
     let mut rows = Vec::new();
     for mode in Mode::ALL {
-        rows.push(measure_sdk(evals, mode));
+        rows.push(measure_sdk(evals, mode, ops));
     }
     for mode in Mode::ALL {
-        rows.push(measure_open_feature(evals, mode, runtime.handle()));
+        rows.push(measure_open_feature(evals, mode, ops, runtime.handle()));
     }
     print_table(&rows);
     println!("total {:.1} s", started.elapsed().as_secs_f64());
 }
 
 /// This SDK: the reader evaluates through a client of the API the writer reconfigures.
-fn measure_sdk(evals: u64, mode: Mode) -> Row {
+fn measure_sdk(evals: u64, mode: Mode, ops: WriterOps) -> Row {
     let setup = sdk::Setup::new(Hooks::None);
     setup.api.set_context(writer_context_sdk(0));
     let context = sdk::context5();
@@ -139,15 +225,21 @@ fn measure_sdk(evals: u64, mode: Mode) -> Row {
     ];
     let mut previous_handler: Option<HandlerId> = None;
     let writer_step = |iteration: u64| {
-        let provider = Arc::clone(&providers[(iteration % 2) as usize]);
-        setup
-            .api
-            .set_provider_and_wait(provider)
-            .expect("the constant provider initializes");
-        setup.api.set_context(writer_context_sdk(iteration));
-        let handler = setup.api.add_handler(ProviderEvent::Ready, |_| {});
-        if let Some(old) = previous_handler.replace(handler) {
-            setup.api.remove_handler(old);
+        if ops.rebind {
+            let provider = Arc::clone(&providers[(iteration % 2) as usize]);
+            setup
+                .api
+                .set_provider_and_wait(provider)
+                .expect("the constant provider initializes");
+        }
+        if ops.context {
+            setup.api.set_context(writer_context_sdk(iteration));
+        }
+        if ops.handlers {
+            let handler = setup.api.add_handler(ProviderEvent::Ready, |_| {});
+            if let Some(old) = previous_handler.replace(handler) {
+                setup.api.remove_handler(old);
+            }
         }
     };
     let (histogram, writer_iterations) = run(
@@ -174,7 +266,12 @@ fn measure_sdk(evals: u64, mode: Mode) -> Row {
 
 /// open-feature 0.3: the writer owns the API instance (its mutators take `&mut self`); the
 /// reader's client shares its provider map and global context.
-fn measure_open_feature(evals: u64, mode: Mode, runtime: &tokio::runtime::Handle) -> Row {
+fn measure_open_feature(
+    evals: u64,
+    mode: Mode,
+    ops: WriterOps,
+    runtime: &tokio::runtime::Handle,
+) -> Row {
     let _runtime_context = runtime.enter();
     let open_feature::Setup { mut api, client } = open_feature::Setup::new(Hooks::None);
     pollster::block_on(api.set_evaluation_context(writer_context_open_feature(0)));
@@ -184,12 +281,16 @@ fn measure_open_feature(evals: u64, mode: Mode, runtime: &tokio::runtime::Handle
         pollster::block_on(async {
             // The crate takes the provider by value and drops the one it replaces: each rebind
             // binds a new instance, alternating between the two names.
-            api.set_provider(open_feature::ConstantProvider::new(
-                names[(iteration % 2) as usize],
-            ))
-            .await;
-            api.set_evaluation_context(writer_context_open_feature(iteration))
+            if ops.rebind {
+                api.set_provider(open_feature::ConstantProvider::new(
+                    names[(iteration % 2) as usize],
+                ))
                 .await;
+            }
+            if ops.context {
+                api.set_evaluation_context(writer_context_open_feature(iteration))
+                    .await;
+            }
         });
     };
     let (histogram, writer_iterations) = run(
@@ -251,9 +352,7 @@ fn run<G>(
                     if measuring.load(Ordering::Relaxed) {
                         measured_iterations.fetch_add(1, Ordering::Relaxed);
                     }
-                    if let Some(pace) = mode.pace() {
-                        std::thread::sleep(pace);
-                    }
+                    mode.pause();
                 }
             });
             writer_running.wait();
@@ -278,7 +377,7 @@ fn run<G>(
 
 fn print_table(rows: &[Row]) {
     println!(
-        "{:<13} {:<8} {:>9} {:>9} {:>9} {:>11} {:>10} {:>13}",
+        "{:<13} {:<10} {:>9} {:>9} {:>9} {:>11} {:>10} {:>13}",
         "side", "mode", "p50", "p99", "p99.9", "max", "p99/alone", "writer iters"
     );
     for row in rows {
@@ -290,10 +389,12 @@ fn print_table(rows: &[Row]) {
         let p99 = row.histogram.value_at_quantile(0.99);
         let writer_iterations = match row.mode {
             Mode::Alone => "-".to_owned(),
-            Mode::Unpaced | Mode::Paced => row.writer_iterations.to_string(),
+            Mode::Unpaced | Mode::Paced1Us | Mode::Paced10Us | Mode::Paced => {
+                row.writer_iterations.to_string()
+            }
         };
         println!(
-            "{:<13} {:<8} {:>9} {:>9} {:>9} {:>11} {:>10.2} {:>13}",
+            "{:<13} {:<10} {:>9} {:>9} {:>9} {:>11} {:>10.2} {:>13}",
             row.side,
             row.mode.name(),
             row.histogram.value_at_quantile(0.50),
