@@ -55,6 +55,32 @@ impl FeatureProvider for Counting {
     }
 }
 
+/// Answers whether the evaluation context has `on` set to `true`.
+struct ContextSwitch;
+
+impl FeatureProvider for ContextSwitch {
+    fn metadata(&self) -> ProviderMetadata {
+        ProviderMetadata::new("switch")
+    }
+    fn resolve_bool(&self, _: &str, _: bool, ctx: &EvaluationContext) -> ResolutionResult<bool> {
+        Ok(ResolutionDetails::new(
+            ctx.get("on") == Some(&Value::Bool(true)),
+        ))
+    }
+    fn resolve_int(&self, _: &str, d: i64, _: &EvaluationContext) -> ResolutionResult<i64> {
+        Ok(ResolutionDetails::new(d))
+    }
+    fn resolve_float(&self, _: &str, d: f64, _: &EvaluationContext) -> ResolutionResult<f64> {
+        Ok(ResolutionDetails::new(d))
+    }
+    fn resolve_string(&self, _: &str, d: &str, _: &EvaluationContext) -> ResolutionResult<String> {
+        Ok(ResolutionDetails::new(d.to_owned()))
+    }
+    fn resolve_object(&self, _: &str, d: &Value, _: &EvaluationContext) -> ResolutionResult<Value> {
+        Ok(ResolutionDetails::new(d.clone()))
+    }
+}
+
 /// Runs `model` under loom with `bound` preemptions; returns how many executions it explored.
 fn explore(bound: usize, model: impl Fn() + Sync + Send + 'static) -> usize {
     let mut builder = loom::model::Builder::new();
@@ -181,6 +207,53 @@ fn shutdown_waits_for_the_last_reader() {
         let _ = reader.join().expect("reader");
         assert_eq!(provider.shutdowns.load(Ordering::SeqCst), 1);
         assert_eq!(provider.resolved_after_shutdown.load(Ordering::SeqCst), 0);
+    });
+    println!("loom explored {explored} executions");
+    assert!(explored > 10, "loom explored only {explored} executions");
+}
+
+/// A change that returned is seen by every evaluation that starts after it, on any thread,
+/// whether the evaluation finds its snapshot cached or builds it under the registry lock: the
+/// version is bumped inside the change's critical section, so no evaluation can cache the
+/// configuration of before the change under the version of after it (the reader thread's
+/// first evaluation may overlap the change; its second, after the change returned, must see
+/// it).
+#[test]
+fn an_evaluation_that_starts_after_a_change_returned_sees_it() {
+    let explored = explore(3, || {
+        let api = Api::new();
+        api.set_provider_and_wait(Arc::new(ContextSwitch))
+            .expect("provider");
+        let client = api.client();
+        // The main thread caches a snapshot of the configuration before the change.
+        assert!(!client.get_bool_value("flag", false, None, None));
+        let changed = Arc::new(loom::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let api = api.clone();
+            let changed = Arc::clone(&changed);
+            loom::thread::spawn(move || {
+                api.set_context(EvaluationContext::new().with("on", true));
+                changed.store(true, Ordering::SeqCst);
+            })
+        };
+        let reader = {
+            let client = client.clone();
+            let changed = Arc::clone(&changed);
+            loom::thread::spawn(move || {
+                // May overlap the change, and caches whatever snapshot it took.
+                let _ = client.get_bool_value("flag", false, None, None);
+                let after = changed.load(Ordering::SeqCst);
+                let value = client.get_bool_value("flag", false, None, None);
+                assert!(
+                    !after || value,
+                    "an evaluation that started after the change returned missed it"
+                );
+            })
+        };
+        writer.join().expect("writer");
+        // After the change returned: the main thread's cached snapshot is stale.
+        assert!(client.get_bool_value("flag", false, None, None));
+        reader.join().expect("reader");
     });
     println!("loom explored {explored} executions");
     assert!(explored > 10, "loom explored only {explored} executions");
