@@ -339,9 +339,7 @@ impl HookRun<'_> {
         details.value = Value::Bool(false);
         details.variant = None;
         details.error_message = None;
-        if !Arc::ptr_eq(&details.flag_metadata, self.no_metadata) {
-            details.flag_metadata = Arc::clone(self.no_metadata);
-        }
+        self.empty_metadata(details);
     }
 
     /// Sets the details' key, keeping the allocation (and skipping the copy when the key is
@@ -353,9 +351,10 @@ impl HookRun<'_> {
         }
     }
 
-    /// Empties the details' metadata: kept if it is empty already, else the shared empty map.
+    /// Empties the details' metadata: the snapshot's shared empty map, unless the details hold
+    /// it already (an empty map of the provider's would still be the provider's).
     fn empty_metadata(&self, details: &mut EvaluationDetails<Value>) {
-        if !details.flag_metadata.is_empty() {
+        if !Arc::ptr_eq(&details.flag_metadata, self.no_metadata) {
             details.flag_metadata = Arc::clone(self.no_metadata);
         }
     }
