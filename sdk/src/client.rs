@@ -29,7 +29,35 @@ use snapshot::Published;
 use std::borrow::Cow;
 
 /// A type a flag can be evaluated as: `bool`, `i64`, `f64`, `String` or `Value` (structure).
-pub trait FlagValue: Clone + Send + Sized + 'static {
+///
+/// Sealed: these five, the specification's flag types, are the only ones. An evaluation calls
+/// its type's `clone` and `to_value` outside the guard it puts around user code, which only
+/// the SDK's own implementations make safe (an implementation that panicked there would
+/// escape an evaluation that must never panic).
+///
+/// ```compile_fail,E0277
+/// use openfeature_sdk::{EvaluationContext, FeatureProvider, FlagType, FlagValue};
+/// use openfeature_sdk::{ResolutionResult, Value};
+///
+/// #[derive(Clone)]
+/// struct Percent(i64);
+///
+/// impl FlagValue for Percent {
+///     const FLAG_TYPE: FlagType = FlagType::Integer;
+///     fn resolve(
+///         provider: &dyn FeatureProvider,
+///         flag_key: &str,
+///         default_value: &Self,
+///         context: &EvaluationContext,
+///     ) -> ResolutionResult<Self> {
+///         unimplemented!()
+///     }
+///     fn to_value(&self) -> Value {
+///         Value::Int(self.0)
+///     }
+/// }
+/// ```
+pub trait FlagValue: sealed::Sealed + Clone + Send + Sized + 'static {
     /// The flag type this Rust type is evaluated as, reported to hooks.
     const FLAG_TYPE: FlagType;
 
@@ -43,6 +71,16 @@ pub trait FlagValue: Clone + Send + Sized + 'static {
 
     /// This value as a [`Value`], for hooks.
     fn to_value(&self) -> Value;
+}
+
+mod sealed {
+    /// Implemented by the five flag types only; see [`super::FlagValue`].
+    pub trait Sealed {}
+    impl Sealed for bool {}
+    impl Sealed for i64 {}
+    impl Sealed for f64 {}
+    impl Sealed for String {}
+    impl Sealed for crate::value::Value {}
 }
 
 impl FlagValue for bool {
