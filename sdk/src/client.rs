@@ -20,6 +20,7 @@ use crate::evaluation::{EvaluationDetails, EvaluationOptions};
 use crate::events::{EventDetails, EventHandler, HandlerId, HandlerScope, ProviderEvent};
 use crate::hooks::{FlagType, Hook, HookHints};
 use crate::provider::{FeatureProvider, ProviderStatus, ResolutionResult};
+use crate::registry::Replaced;
 use crate::shared::ApiShared;
 use crate::sync::{Arc, RwLock};
 use crate::tracking::TrackingEventDetails;
@@ -159,9 +160,10 @@ impl FlagValue for Value {
 }
 
 /// Per-client state, each guarded by its own `RwLock` and replaced whole on change. Lock order:
-/// the API's registry lock (read) first, then `hooks`, then `context`, by readers and writers
-/// alike; a writer bumps the API's configuration version before releasing its client lock, so
-/// that an evaluation's snapshot of API and client state is one moment's.
+/// the API's registry lock first, then `hooks`, then `context`. A writer changes them inside a
+/// registry write section (whose end bumps the configuration version, and whose registry keeps
+/// the replaced value until no evaluation holds it), so that an evaluation's snapshot of API
+/// and client state, read under the registry read lock, is one moment's.
 struct ClientState {
     domain: Option<Arc<str>>,
     /// Client hooks (copy on write; concurrent adds never lose a hook: A8).
@@ -214,28 +216,23 @@ impl Client {
     /// Appends client hooks (spec 1.2.1); concurrent calls never lose a hook (A8).
     pub fn add_hooks(&self, hooks: impl IntoIterator<Item = Arc<dyn Hook>>) {
         let hooks: Vec<Arc<dyn Hook>> = hooks.into_iter().collect();
-        let _no_api_change = self.api.registry();
+        let mut registry = self.api.registry_mut();
         let mut current = self.state.hooks.write();
         let mut list = Vec::with_capacity(current.len() + hooks.len());
         list.extend(current.iter().cloned());
         list.extend(hooks);
         let replaced = std::mem::replace(&mut *current, Arc::new(list));
-        self.api.bump_version();
         drop(current);
-        drop(_no_api_change);
-        // After the locks: the last reference to a hook runs its `Drop`, user code.
-        drop(replaced);
+        registry.keep_until_unused(Replaced::Hooks(replaced));
     }
 
     /// Removes every client hook.
     pub fn clear_hooks(&self) {
-        let _no_api_change = self.api.registry();
+        let mut registry = self.api.registry_mut();
         let mut current = self.state.hooks.write();
         let replaced = std::mem::replace(&mut *current, Arc::new(Vec::new()));
-        self.api.bump_version();
         drop(current);
-        drop(_no_api_change);
-        drop(replaced);
+        registry.keep_until_unused(Replaced::Hooks(replaced));
     }
 
     /// The client hooks, in the order they were added.
@@ -245,13 +242,11 @@ impl Client {
 
     /// Replaces the client's evaluation context.
     pub fn set_context(&self, context: EvaluationContext) {
-        let _no_api_change = self.api.registry();
+        let mut registry = self.api.registry_mut();
         let mut current = self.state.context.write();
         let replaced = std::mem::replace(&mut *current, Arc::new(context));
-        self.api.bump_version();
         drop(current);
-        drop(_no_api_change);
-        drop(replaced);
+        registry.keep_until_unused(Replaced::Context(replaced));
     }
 
     /// The client's evaluation context (spec 3.2.1).

@@ -408,10 +408,10 @@ pub(crate) struct Registry {
     /// them and a new registration of the same provider starts after them. Pruned of finished
     /// ones (onto `replaced`) on every retire.
     pub(crate) pending_shutdown: Vec<Arc<Registration>>,
-    /// What the registry replaced or let go of and some evaluation may still hold (in a
-    /// thread's cached snapshot, or in flight): kept until the registry's reference is the
-    /// last, then released by the writer that finds so, after it unlocks (see
-    /// [`Registry::take_released`]). So an evaluating thread never frees what a writer
+    /// What the registry (or a client, in a registry write section) replaced or let go of and
+    /// some evaluation may still hold (in a thread's cached snapshot, or in flight): kept until
+    /// the registry's reference is the last, then released by the writer that finds so, after
+    /// it unlocks (see [`Registry::take_released`]). So an evaluating thread never frees what a writer
     /// allocated (with glibc's malloc, freeing into another thread's arena takes that arena's
     /// lock, which the writer is likely holding), and no value's `Drop` (a provider's, a
     /// hook's, a propagator's: user code) runs under the registry lock.
@@ -557,17 +557,23 @@ impl Registry {
         drained
     }
 
+    /// Keeps `value`, which the registry or a client has just let go of, until no evaluation
+    /// holds it (see [`Registry::replaced`]).
+    pub(crate) fn keep_until_unused(&mut self, value: Replaced) {
+        self.replaced.push(value);
+    }
+
     /// Replaces the API hooks; the old list is kept until no evaluation holds it.
     pub(crate) fn set_hooks(&mut self, hooks: Vec<Arc<dyn Hook>>) {
         let old = std::mem::replace(&mut self.hooks, Arc::new(hooks));
-        self.replaced.push(Replaced::Hooks(old));
+        self.keep_until_unused(Replaced::Hooks(old));
     }
 
     /// Replaces the global context and bumps its version; the old one is kept until no
     /// evaluation holds it.
     pub(crate) fn set_context(&mut self, context: EvaluationContext) {
         let old = std::mem::replace(&mut self.context, Arc::new(context));
-        self.replaced.push(Replaced::Context(old));
+        self.keep_until_unused(Replaced::Context(old));
         self.context_version += 1;
     }
 
@@ -575,7 +581,7 @@ impl Registry {
     /// holds it.
     pub(crate) fn set_propagator(&mut self, propagator: Arc<dyn TransactionContextPropagator>) {
         let old = std::mem::replace(&mut self.propagator, propagator);
-        self.replaced.push(Replaced::Propagator(old));
+        self.keep_until_unused(Replaced::Propagator(old));
         self.propagator_version += 1;
     }
 

@@ -41,9 +41,9 @@ pub(crate) struct ApiShared {
     /// [`ApiShared::registry`], written only through [`ApiShared::registry_mut`].
     registry: RwLock<Registry>,
     /// The configuration version: bumped by every change to what an evaluation reads (the
-    /// registry, a client's hooks or context) before that change's lock is released. A thread
-    /// keeps a snapshot per client and reuses it while the version is unchanged (see
-    /// `client::snapshot`).
+    /// registry, a client's hooks or context), each made in a registry write section, before
+    /// that section's lock is released. A thread keeps a snapshot per client and reuses it
+    /// while the version is unchanged (see `client::snapshot`).
     version: AtomicU64,
     /// Hands out lease shards to threads, round robin (see `registry`).
     next_shard: AtomicUsize,
@@ -126,13 +126,6 @@ impl ApiShared {
     pub(crate) fn version(&self) -> u64 {
         sync::step("atomic api.version load");
         sync::read_current_u64(&self.version)
-    }
-
-    /// Bumps the configuration version after a change to a client's hooks or context, made
-    /// while holding that client lock (and the registry read lock).
-    pub(crate) fn bump_version(&self) {
-        sync::step("atomic api.version += 1");
-        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The lease shard of the calling thread: given out once per thread, round robin, by the

@@ -6,8 +6,9 @@
 //! A [`Published`] holds everything an evaluation reads from its API instance and client (the
 //! registration of the client's provider, API and client hooks, global and client context, the
 //! propagator), as of one configuration *version* (`ApiShared::version`). Every change to any of
-//! these bumps the version inside the critical section that makes it, so a snapshot built under
-//! the locks with version `v` describes the configuration for as long as the version stays `v`.
+//! these is made in a registry write section (a client's too), which bumps the version before
+//! releasing the lock, so a snapshot built under the registry read lock with version `v`
+//! describes the configuration for as long as the version stays `v`.
 //!
 //! Each thread keeps its latest `Published` per client in a thread-local cache, behind an `Rc`
 //! (a thread-local reference count). An evaluation then:
@@ -178,7 +179,8 @@ pub(super) fn with_snapshot<R>(
     let registry = api.registry();
     let client_hooks = client.hooks.read();
     let client_context = client.context.read();
-    // Every writer bumps the version while holding one of these locks, so it is stable here.
+    // Every change is made, and bumps the version, in a registry write section, which the read
+    // lock excludes: the version is stable here.
     let version = api.version();
     let published = Rc::new(Published::read(
         &registry,
