@@ -209,6 +209,9 @@ impl Api {
     }
 
     fn reset(&self, everything: bool) {
+        // The handlers the reset removes: dropped after its locks (see
+        // `EventState::unregister`).
+        let cleared;
         let retired: Vec<(Arc<Registration>, bool)> = {
             let mut registry = self.shared.registry_mut();
             let mut events = self.shared.events.lock();
@@ -218,7 +221,7 @@ impl Api {
             // may not have run yet (those retired earlier, then those retired below), so that a
             // provider bound again right after this reset starts after its latest shutdown.
             *registry = registry.after_reset(!everything);
-            events.clear_handlers();
+            cleared = events.clear_handlers();
             let mut retired: Vec<(Arc<Registration>, bool)> = Vec::new();
             for registration in bound {
                 let drained = registry.retire(&registration);
@@ -237,6 +240,7 @@ impl Api {
                 registration.shut_down();
             }
         }
+        drop(cleared);
         for (registration, _) in &retired {
             registration.wait_shut_down();
         }

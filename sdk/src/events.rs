@@ -197,18 +197,29 @@ impl EventState {
         id
     }
 
-    /// Removes the handler `id` added in `scope`; returns whether it was registered.
-    pub(crate) fn unregister(&mut self, scope: &HandlerScope, id: HandlerId) -> bool {
-        let before = self.handlers.len();
-        self.handlers
-            .retain(|entry| !(entry.id == id && &entry.scope == scope));
-        self.handlers.len() != before
+    /// Removes the handler `id` added in `scope` and hands it back, `None` if it was not
+    /// registered. The caller drops it after releasing the events lock: the last reference to
+    /// a handler drops what it captured, whose `Drop` is user code and may call the SDK.
+    pub(crate) fn unregister(
+        &mut self,
+        scope: &HandlerScope,
+        id: HandlerId,
+    ) -> Option<EventHandler> {
+        let position = self
+            .handlers
+            .iter()
+            .position(|entry| entry.id == id && &entry.scope == scope)?;
+        Some(self.handlers.remove(position).handler)
     }
 
-    /// Drops every handler (part of an atomic clear; queued deliveries still run, because their
-    /// events were emitted before the clear).
-    pub(crate) fn clear_handlers(&mut self) {
-        self.handlers.clear();
+    /// Removes every handler (part of an atomic clear; queued deliveries still run, because
+    /// their events were emitted before the clear) and hands them back, for the caller to drop
+    /// after releasing its locks (see [`EventState::unregister`]).
+    pub(crate) fn clear_handlers(&mut self) -> Vec<EventHandler> {
+        std::mem::take(&mut self.handlers)
+            .into_iter()
+            .map(|entry| entry.handler)
+            .collect()
     }
 
     /// Whether the caller should become the drainer.

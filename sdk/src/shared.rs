@@ -271,7 +271,9 @@ impl ApiShared {
     /// Removes a handler; returns whether it was registered. Deliveries already queued for
     /// events emitted before the removal still run it.
     pub(crate) fn remove_handler(&self, scope: &HandlerScope, id: HandlerId) -> bool {
-        self.events.lock().unregister(scope, id)
+        let removed = self.events.lock().unregister(scope, id);
+        // Dropped here, after the lock (see `EventState::unregister`).
+        removed.is_some()
     }
 
     /// Blocks until the delivery with `ticket` has run, unless the calling thread is the one

@@ -497,3 +497,72 @@ fn a_client_hook_dropped_by_clear_hooks_may_call_back_into_the_client_from_its_d
     );
     assert!(hooks_were_empty);
 }
+
+/// Adds an API handler for `event` that holds a [`CallsBackOnDrop`] running `call`, runs
+/// `remove` on another thread, and returns what the value's `Drop` read (panicking if it never
+/// returned: a deadlock).
+fn read_by_a_handler_dropped_on_remove(
+    api: &Api,
+    call: impl Fn() -> bool + Send + Sync + 'static,
+    remove: impl FnOnce(openfeature_sdk::HandlerId) + Send + 'static,
+) -> bool {
+    let (read, reads) = std::sync::mpsc::channel();
+    let captured = CallsBackOnDrop {
+        call: Box::new(call),
+        read,
+    };
+    let id = api.add_handler(
+        openfeature_sdk::ProviderEvent::ConfigurationChanged,
+        move |_| {
+            let _ = &captured;
+        },
+    );
+    let removing = std::thread::spawn(move || remove(id));
+    let value = reads
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the handler's captured value was dropped, and its call into the SDK returned");
+    removing.join().expect("the removal returned");
+    value
+}
+
+#[test]
+fn a_handler_removed_may_call_back_into_the_api_from_its_captures_drop() {
+    // The removed handler is dropped after the events lock is released.
+    let api = Api::new();
+    let added = read_by_a_handler_dropped_on_remove(
+        &api,
+        {
+            let api = api.clone();
+            move || {
+                let id = api.add_handler(openfeature_sdk::ProviderEvent::Ready, |_| {});
+                api.remove_handler(id)
+            }
+        },
+        {
+            let api = api.clone();
+            move |id| assert!(api.remove_handler(id))
+        },
+    );
+    assert!(added);
+}
+
+#[test]
+fn handlers_cleared_by_clear_providers_may_call_back_into_the_api_from_their_captures_drop() {
+    // The reset's handlers are dropped after its registry and events locks are released.
+    let api = Api::new();
+    let status_read = read_by_a_handler_dropped_on_remove(
+        &api,
+        {
+            let api = api.clone();
+            move || api.provider_status(None) == ProviderStatus::Ready
+        },
+        {
+            let api = api.clone();
+            move |_| api.clear_providers()
+        },
+    );
+    assert!(
+        status_read,
+        "the no-op default provider is ready after the reset"
+    );
+}
