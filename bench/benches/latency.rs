@@ -4,9 +4,12 @@
 //! For each side, one reader thread does `LATENCY_EVALS` (default 2,000,000) `get_bool_value`
 //! evaluations with the five-attribute context and no hooks, timing each one with
 //! `std::time::Instant` into an HDR histogram (nanoseconds, nothing subtracted: the two clock
-//! reads are in every figure, on both sides). It runs five times:
+//! reads are in every figure, on both sides). It runs six times:
 //!
 //! - `alone`: no other thread;
+//! - `neighbour`, the control: a writer loops as fast as it can on a second API instance, set up
+//!   the same way, that the reader does not read: what an equally busy thread that shares
+//!   nothing with the reader costs it on this machine (allocator, caches, hypervisor);
 //! - `unpaced`: a writer thread loops as fast as it can;
 //! - `paced 1us`, `paced 10us`: the writer waits 1 µs or 10 µs between iterations (spinning on
 //!   the clock: a sleep that short lasts tens of microseconds);
@@ -23,6 +26,8 @@
 //! open-feature 0.3 has no events; the handler added one iteration earlier is removed, so the
 //! number of handlers, and with it the cost of each rebind's READY dispatch, stays constant).
 //!
+//! The `unpaced` row over the `neighbour` row is what sharing the configuration costs.
+//!
 //! Every mode starts from a one-attribute global context, the shape the writer keeps setting, so
 //! that the `alone` row merges the same contexts as the others (a non-empty global context costs
 //! a merge on both sides) and the p99 ratio isolates the writer's interference.
@@ -35,6 +40,9 @@
 //! (entered once per thread), and each call is driven by `pollster::block_on`. Its evaluation
 //! path needs no runtime (only `tokio::sync` locks), so the runtime is idle; it is there so that
 //! the crate would find one if it looked.
+//!
+//! `LATENCY_MODES` (a comma-separated subset of the mode names above; `alone` always runs) and
+//! `LATENCY_SIDES` (`sdk`, `open-feature`) choose the rows, to profile one of them.
 //!
 //! `LATENCY_WRITER=rebind,context,handlers` (the default) chooses the writer's operations: a
 //! subset shows which one the tail comes from (open-feature has no handlers to add).
@@ -73,11 +81,17 @@ enum Mode {
     Paced10Us,
     /// A writer sleeping 100 µs between iterations.
     Paced,
+    /// The control: a writer looping without pause, as `Unpaced`, on a second API instance
+    /// the reader does not read. What it costs the reader is what a busy neighbour costs on
+    /// this machine (the shared allocator, caches and memory, the hypervisor), with nothing
+    /// shared: the floor under the `unpaced` row.
+    Neighbour,
 }
 
 impl Mode {
-    const ALL: [Mode; 5] = [
+    const ALL: [Mode; 6] = [
         Mode::Alone,
+        Mode::Neighbour,
         Mode::Unpaced,
         Mode::Paced1Us,
         Mode::Paced10Us,
@@ -91,6 +105,7 @@ impl Mode {
             Mode::Paced1Us => "paced 1us",
             Mode::Paced10Us => "paced 10us",
             Mode::Paced => "paced",
+            Mode::Neighbour => "neighbour",
         }
     }
 
@@ -103,7 +118,7 @@ impl Mode {
             }
         };
         match self {
-            Mode::Alone | Mode::Unpaced => {}
+            Mode::Alone | Mode::Unpaced | Mode::Neighbour => {}
             Mode::Paced1Us => spin(Duration::from_micros(1)),
             Mode::Paced10Us => spin(Duration::from_micros(10)),
             Mode::Paced => std::thread::sleep(Duration::from_micros(100)),
@@ -203,15 +218,79 @@ fn main() {
         ops.describe(),
     );
 
+    let modes = modes_from_env();
+    let sides = sides_from_env();
     let mut rows = Vec::new();
-    for mode in Mode::ALL {
-        rows.push(measure_sdk(evals, mode, ops));
+    if sides.contains(&"sdk") {
+        for &mode in &modes {
+            rows.push(measure_sdk(evals, mode, ops));
+        }
     }
-    for mode in Mode::ALL {
-        rows.push(measure_open_feature(evals, mode, ops, runtime.handle()));
+    if sides.contains(&"open-feature") {
+        for &mode in &modes {
+            rows.push(measure_open_feature(evals, mode, ops, runtime.handle()));
+        }
     }
     print_table(&rows);
     println!("total {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The modes `LATENCY_MODES` names (a comma-separated subset of the mode names; all by
+/// default), with `alone` always first: every ratio is over it. A subset is for profiling one
+/// row.
+fn modes_from_env() -> Vec<Mode> {
+    let Ok(list) = std::env::var("LATENCY_MODES") else {
+        return Mode::ALL.to_vec();
+    };
+    let mut modes = vec![Mode::Alone];
+    for name in list
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        let mode = Mode::ALL
+            .into_iter()
+            .find(|mode| mode.name() == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "LATENCY_MODES: unknown mode {name:?}; expected a comma-separated subset of {}",
+                    Mode::ALL.map(Mode::name).join(", ")
+                )
+            });
+        if !modes.contains(&mode) {
+            modes.push(mode);
+        }
+    }
+    modes
+}
+
+/// The sides `LATENCY_SIDES` names (`sdk`, `open-feature`; both by default).
+fn sides_from_env() -> Vec<&'static str> {
+    const SIDES: [&str; 2] = ["sdk", "open-feature"];
+    let Ok(list) = std::env::var("LATENCY_SIDES") else {
+        return SIDES.to_vec();
+    };
+    let mut sides = Vec::new();
+    for name in list
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        let side = SIDES
+            .into_iter()
+            .find(|side| *side == name)
+            .unwrap_or_else(|| {
+                panic!("LATENCY_SIDES: unknown side {name:?}; expected sdk, open-feature or both")
+            });
+        if !sides.contains(&side) {
+            sides.push(side);
+        }
+    }
+    assert!(
+        !sides.is_empty(),
+        "LATENCY_SIDES names no side; expected sdk, open-feature or both"
+    );
+    sides
 }
 
 /// This SDK: the reader evaluates through a client of the API the writer reconfigures.
@@ -223,22 +302,30 @@ fn measure_sdk(evals: u64, mode: Mode, ops: WriterOps) -> Row {
         Arc::new(sdk::ConstantProvider::new("constant-a")),
         Arc::new(sdk::ConstantProvider::new("constant-b")),
     ];
+    // The neighbour's writer reconfigures an API instance of its own, set up the same way.
+    let neighbour = (mode == Mode::Neighbour).then(|| {
+        let neighbour = sdk::Setup::new(Hooks::None);
+        neighbour.api.set_context(writer_context_sdk(0));
+        neighbour
+    });
+    let writer_api = neighbour
+        .as_ref()
+        .map_or(&setup.api, |neighbour| &neighbour.api);
     let mut previous_handler: Option<HandlerId> = None;
     let writer_step = |iteration: u64| {
         if ops.rebind {
             let provider = Arc::clone(&providers[(iteration % 2) as usize]);
-            setup
-                .api
+            writer_api
                 .set_provider_and_wait(provider)
                 .expect("the constant provider initializes");
         }
         if ops.context {
-            setup.api.set_context(writer_context_sdk(iteration));
+            writer_api.set_context(writer_context_sdk(iteration));
         }
         if ops.handlers {
-            let handler = setup.api.add_handler(ProviderEvent::Ready, |_| {});
+            let handler = writer_api.add_handler(ProviderEvent::Ready, |_| {});
             if let Some(old) = previous_handler.replace(handler) {
-                setup.api.remove_handler(old);
+                writer_api.remove_handler(old);
             }
         }
     };
@@ -256,6 +343,9 @@ fn measure_sdk(evals: u64, mode: Mode, ops: WriterOps) -> Row {
         || {},
     );
     setup.api.shutdown();
+    if let Some(neighbour) = neighbour {
+        neighbour.api.shutdown();
+    }
     Row {
         side: "sdk",
         mode,
@@ -277,18 +367,34 @@ fn measure_open_feature(
     pollster::block_on(api.set_evaluation_context(writer_context_open_feature(0)));
     let context = open_feature::context5();
     let names = ["constant-a", "constant-b"];
+    // The neighbour's writer reconfigures an instance of its own, set up the same way.
+    let mut neighbour = (mode == Mode::Neighbour).then(|| {
+        let mut neighbour = open_feature::Setup::new(Hooks::None);
+        pollster::block_on(
+            neighbour
+                .api
+                .set_evaluation_context(writer_context_open_feature(0)),
+        );
+        neighbour
+    });
+    let writer_api = match neighbour.as_mut() {
+        Some(neighbour) => &mut neighbour.api,
+        None => &mut api,
+    };
     let writer_step = |iteration: u64| {
         pollster::block_on(async {
             // The crate takes the provider by value and drops the one it replaces: each rebind
             // binds a new instance, alternating between the two names.
             if ops.rebind {
-                api.set_provider(open_feature::ConstantProvider::new(
-                    names[(iteration % 2) as usize],
-                ))
-                .await;
+                writer_api
+                    .set_provider(open_feature::ConstantProvider::new(
+                        names[(iteration % 2) as usize],
+                    ))
+                    .await;
             }
             if ops.context {
-                api.set_evaluation_context(writer_context_open_feature(iteration))
+                writer_api
+                    .set_evaluation_context(writer_context_open_feature(iteration))
                     .await;
             }
         });
@@ -389,7 +495,7 @@ fn print_table(rows: &[Row]) {
         let p99 = row.histogram.value_at_quantile(0.99);
         let writer_iterations = match row.mode {
             Mode::Alone => "-".to_owned(),
-            Mode::Unpaced | Mode::Paced1Us | Mode::Paced10Us | Mode::Paced => {
+            Mode::Unpaced | Mode::Paced1Us | Mode::Paced10Us | Mode::Paced | Mode::Neighbour => {
                 row.writer_iterations.to_string()
             }
         };
