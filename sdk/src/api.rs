@@ -109,20 +109,21 @@ impl Api {
         let name = crate::contain::call("provider metadata", || provider.metadata())
             .map(|metadata| metadata.name)
             .unwrap_or_else(|_| "unnamed provider".to_owned());
-        let (registration, created, predecessor, init_context, to_shut_down) = {
+        // Built before the write section, which only numbers it: the section stays short (an
+        // evaluation that needs a fresh snapshot waits for it). Unused, and dropped after the
+        // section, when the provider is bound already.
+        let fresh = Registration::new_uninitialized(0, Arc::clone(&provider), name);
+        let (registration, created, predecessor, init_context, to_shut_down, unused) = {
             let mut registry = self.shared.registry_mut();
-            let (registration, created, predecessor) = match registry.find(&provider) {
-                Some(existing) => (Arc::clone(existing), false, None),
+            let (registration, created, predecessor, unused) = match registry.find(&provider) {
+                Some(existing) => (Arc::clone(existing), false, None, Some(fresh)),
                 None => {
                     let predecessor = registry.predecessor(&provider);
-                    let serial = registry.take_serial();
-                    let created = Arc::new(Registration::new_uninitialized(
-                        serial,
-                        Arc::clone(&provider),
-                        name,
-                    ));
+                    let mut fresh = fresh;
+                    fresh.serial = registry.take_serial();
+                    let created = Arc::new(fresh);
                     created.emitter.attach(&self.shared, &created);
-                    (created, true, predecessor)
+                    (created, true, predecessor, None)
                 }
             };
             let previous = match slot {
@@ -142,8 +143,10 @@ impl Api {
                 predecessor,
                 Arc::clone(&registry.context),
                 to_shut_down,
+                unused,
             )
         };
+        drop(unused);
         if let Some(previous) = to_shut_down {
             previous.shut_down();
         }

@@ -54,8 +54,30 @@ mod backend {
     pub fn lock<T>(mutex: &RawMutex<T>) -> MutexGuard<'_, T> {
         mutex.lock()
     }
+    /// Spins (see [`spin_until`]; `try_read` writes nothing while a writer holds the lock)
+    /// before blocking the way `parking_lot` does: a few more spins, then `sched_yield`, then
+    /// parking on a futex. The SDK's write sections are that short and run no user code, so a
+    /// reader (an evaluation taking a fresh snapshot) waits one out without a system call.
     pub fn read<T>(lock: &RawRwLock<T>) -> RwLockReadGuard<'_, T> {
-        lock.read()
+        let mut guard = None;
+        spin_until(|| {
+            guard = lock.try_read();
+            guard.is_some()
+        });
+        guard.unwrap_or_else(|| lock.read())
+    }
+    /// Calls `done` until it returns `true`, spinning with exponential backoff in between, for
+    /// at most 7 rounds (round `k` spins `2^k` times: 127 `pause`s, a few microseconds).
+    /// Returns whether `done` did.
+    pub fn spin_until(mut done: impl FnMut() -> bool) -> bool {
+        let backoff = crossbeam_utils::Backoff::new();
+        for _ in 0..7 {
+            if done() {
+                return true;
+            }
+            backoff.spin();
+        }
+        done()
     }
     pub fn write<T>(lock: &RawRwLock<T>) -> RwLockWriteGuard<'_, T> {
         lock.write()
@@ -385,6 +407,41 @@ impl Condvar {
 impl Default for Condvar {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// A one-way flag that lets a thread about to block on a [`Condvar`] spin a few microseconds
+/// first, so that a notifier arriving within them finds nobody parked and makes no system call
+/// (a futex wake, which costs the notifier microseconds: on the evaluation path, a tail).
+///
+/// Only a hint: the waiter still checks its condition under the mutex afterwards, and that check
+/// alone decides. The notifier sets the flag after publishing the condition under the mutex and
+/// releasing it, and before notifying. Under the checkers the flag is empty and
+/// [`SpinHint::spin_until_set`] returns at once, so the models see exactly the mutex and condvar
+/// protocol.
+pub(crate) struct SpinHint {
+    #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+    set: atomic::AtomicBool,
+}
+
+impl SpinHint {
+    pub(crate) fn new() -> Self {
+        Self {
+            #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+            set: atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Sets the flag, for good.
+    pub(crate) fn set(&self) {
+        #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+        self.set.store(true, atomic::Ordering::Release);
+    }
+
+    /// Spins until the flag is set, for a few microseconds at most.
+    pub(crate) fn spin_until_set(&self) {
+        #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+        backend::spin_until(|| self.set.load(atomic::Ordering::Acquire));
     }
 }
 

@@ -59,8 +59,9 @@ pub(super) struct Published {
     global_context: Arc<EvaluationContext>,
     client_context: Arc<EvaluationContext>,
     /// The global context overlaid with the client's: the merged context of every evaluation
-    /// with no transaction context, computed once per snapshot instead of once per evaluation.
-    base_context: EvaluationContext,
+    /// with no transaction context, computed once per snapshot instead of once per evaluation,
+    /// and not computed at all (one of the two levels, shared) when the other is empty.
+    base_context: Arc<EvaluationContext>,
     propagator: Arc<dyn TransactionContextPropagator>,
     /// The flag metadata of details whose provider returned none: one empty map per snapshot
     /// (so per thread), shared instead of allocated per evaluation.
@@ -87,7 +88,16 @@ impl Published {
         version: u64,
     ) -> Self {
         let global_context = Arc::clone(&registry.context);
-        let base_context = EvaluationContext::merged([global_context.as_ref(), client_context]);
+        let base_context = if client_context.is_empty() {
+            Arc::clone(&global_context)
+        } else if global_context.is_empty() {
+            Arc::clone(client_context)
+        } else {
+            Arc::new(EvaluationContext::merged([
+                global_context.as_ref(),
+                client_context,
+            ]))
+        };
         let no_metadata = FlagMetadata::default();
         let hook_spares = RefCell::new(HookSpares::new(&no_metadata));
         Published {
@@ -119,10 +129,10 @@ impl Published {
         .flatten();
         let invocation = invocation.filter(|invocation| !invocation.is_empty());
         match (transaction, invocation) {
-            (None, None) => Cow::Borrowed(&self.base_context),
+            (None, None) => Cow::Borrowed(self.base_context.as_ref()),
             (None, Some(invocation)) if self.base_context.is_empty() => Cow::Borrowed(invocation),
             (None, Some(invocation)) => {
-                let mut merged = self.base_context.clone();
+                let mut merged = EvaluationContext::clone(&self.base_context);
                 merged.merge_in(invocation);
                 Cow::Owned(merged)
             }
