@@ -96,9 +96,10 @@ impl Api {
         self.bind(Slot::Domain(domain), provider, true)
     }
 
-    /// The one place that changes a binding. Under the registry write lock it swaps the slot,
-    /// creates the registration if the provider is not bound elsewhere (claiming its
-    /// `initialize`), and retires the old registration if no slot binds it any more (claiming
+    /// The one place that changes a binding. It builds a registration for the provider before
+    /// taking the registry write lock; under the lock it swaps the slot, numbers and publishes
+    /// that registration if the provider is not bound elsewhere (claiming its `initialize`;
+    /// otherwise the built one is dropped unused after the lock), and retires the old registration if no slot binds it any more (claiming
     /// its `shutdown` if no lease is live). Everything claimed runs after the lock is released.
     fn bind(
         &self,

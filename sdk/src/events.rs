@@ -339,8 +339,13 @@ impl EventEmitter {
             let target = self.link.target.read();
             target
                 .as_ref()
-                .and_then(|target| Some((target.api.upgrade()?, target.registration.upgrade()?)))
+                .map(|target| (Weak::clone(&target.api), Weak::clone(&target.registration)))
         };
+        // Upgraded after the link's lock is released: an API upgraded here and dropped because
+        // its registration is gone may be the API's last reference, and its `Drop` drops the
+        // providers and hooks it holds (user code, never run under an SDK lock).
+        let target =
+            target.and_then(|(api, registration)| Some((api.upgrade()?, registration.upgrade()?)));
         match target {
             Some((api, registration)) => {
                 if registration.is_retired() {
