@@ -439,24 +439,35 @@ impl Drop for CallsBackOnDrop {
 
 impl openfeature_sdk::Hook for CallsBackOnDrop {}
 
+/// Hands `install` a [`CallsBackOnDrop`] running `call`, runs `release` on another thread with
+/// what `install` returned, and returns what the value's `Drop` read (panicking if it never
+/// returned: a deadlock).
+fn read_by_a_value_dropped_on_another_thread<T: Send + 'static>(
+    call: impl Fn() -> bool + Send + Sync + 'static,
+    install: impl FnOnce(CallsBackOnDrop) -> T,
+    release: impl FnOnce(T) + Send + 'static,
+) -> bool {
+    let (read, reads) = std::sync::mpsc::channel();
+    let installed = install(CallsBackOnDrop {
+        call: Box::new(call),
+        read,
+    });
+    let releasing = std::thread::spawn(move || release(installed));
+    let value = reads
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the value was dropped, and its call into the SDK returned");
+    releasing.join().expect("the release returned");
+    value
+}
+
 /// Adds a [`CallsBackOnDrop`] hook with `add`, runs `clear` on another thread, and returns what
-/// the hook's `Drop` read (panicking if it never returned: a deadlock).
+/// the hook's `Drop` read.
 fn read_by_a_hook_dropped_on_clear(
     call: impl Fn() -> bool + Send + Sync + 'static,
     add: impl FnOnce(Arc<dyn openfeature_sdk::Hook>),
     clear: impl FnOnce() + Send + 'static,
 ) -> bool {
-    let (read, reads) = std::sync::mpsc::channel();
-    add(Arc::new(CallsBackOnDrop {
-        call: Box::new(call),
-        read,
-    }));
-    let clearing = std::thread::spawn(clear);
-    let value = reads
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("the hook's drop ran, and its call into the SDK returned");
-    clearing.join().expect("clear_hooks returned");
-    value
+    read_by_a_value_dropped_on_another_thread(call, |hook| add(Arc::new(hook)), |()| clear())
 }
 
 #[test]
@@ -498,31 +509,25 @@ fn a_client_hook_dropped_by_clear_hooks_may_call_back_into_the_client_from_its_d
     assert!(hooks_were_empty);
 }
 
-/// Adds an API handler for `event` that holds a [`CallsBackOnDrop`] running `call`, runs
-/// `remove` on another thread, and returns what the value's `Drop` read (panicking if it never
-/// returned: a deadlock).
+/// Adds an API handler that holds a [`CallsBackOnDrop`] running `call`, runs `remove` on
+/// another thread, and returns what the value's `Drop` read.
 fn read_by_a_handler_dropped_on_remove(
     api: &Api,
     call: impl Fn() -> bool + Send + Sync + 'static,
     remove: impl FnOnce(openfeature_sdk::HandlerId) + Send + 'static,
 ) -> bool {
-    let (read, reads) = std::sync::mpsc::channel();
-    let captured = CallsBackOnDrop {
-        call: Box::new(call),
-        read,
-    };
-    let id = api.add_handler(
-        openfeature_sdk::ProviderEvent::ConfigurationChanged,
-        move |_| {
-            let _ = &captured;
+    read_by_a_value_dropped_on_another_thread(
+        call,
+        |captured| {
+            api.add_handler(
+                openfeature_sdk::ProviderEvent::ConfigurationChanged,
+                move |_| {
+                    let _ = &captured;
+                },
+            )
         },
-    );
-    let removing = std::thread::spawn(move || remove(id));
-    let value = reads
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("the handler's captured value was dropped, and its call into the SDK returned");
-    removing.join().expect("the removal returned");
-    value
+        remove,
+    )
 }
 
 #[test]
