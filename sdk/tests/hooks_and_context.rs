@@ -251,6 +251,73 @@ fn context_levels_merge_in_spec_order() {
     }
 }
 
+/// One thread evaluates after each change, so each evaluation after the first refreshes the
+/// thread's snapshot of the client in place: every part that changed is current, and the merged
+/// global and client context follows either level, including a level that becomes empty.
+#[test]
+fn a_threads_snapshot_follows_every_change_between_its_evaluations() {
+    let log = new_log();
+    let api = Api::new();
+    api.set_provider_and_wait(Arc::new(EchoContext))
+        .expect("echo");
+    let client = api.client();
+    let context = |pairs: &[(&str, &str)]| {
+        let mut context = EvaluationContext::new();
+        for (key, value) in pairs {
+            context.insert(*key, *value);
+        }
+        context
+    };
+    let seen = || {
+        let merged = client.get_object_value("flag", Value::Bool(false), None, None);
+        let merged = merged.as_struct().expect("structure").clone();
+        merged
+            .iter()
+            .map(|(key, value)| format!("{key}={}", value.as_str().expect("string")))
+            .collect::<Vec<_>>()
+    };
+    assert!(seen().is_empty());
+    api.set_context(context(&[("g", "1")]));
+    assert_eq!(seen(), ["g=1"]);
+    client.set_context(context(&[("c", "1")]));
+    assert_eq!(
+        seen(),
+        ["c=1", "g=1"],
+        "the client's context joins the global one"
+    );
+    api.set_context(context(&[("g", "2")]));
+    assert_eq!(seen(), ["c=1", "g=2"]);
+    client.set_context(EvaluationContext::new());
+    assert_eq!(seen(), ["g=2"], "an emptied client context leaves");
+    api.set_context(EvaluationContext::new());
+    client.set_context(context(&[("c", "2")]));
+    assert_eq!(seen(), ["c=2"], "the client's context alone");
+    api.set_context(context(&[("g", "3")]));
+    assert_eq!(
+        seen(),
+        ["c=2", "g=3"],
+        "the global context joins the client's"
+    );
+    api.add_hooks([Arc::new(RecordingHook::new("api", &log)) as Arc<dyn Hook>]);
+    seen();
+    assert!(take(&log).contains(&"api.before".to_owned()));
+    client.add_hooks([Arc::new(RecordingHook::new("client", &log)) as Arc<dyn Hook>]);
+    seen();
+    let stages = take(&log);
+    assert!(stages.contains(&"api.before".to_owned()), "{stages:?}");
+    assert!(stages.contains(&"client.before".to_owned()), "{stages:?}");
+    api.clear_hooks();
+    seen();
+    assert_eq!(
+        take(&log)
+            .iter()
+            .filter(|stage| stage.starts_with("api."))
+            .count(),
+        0,
+        "cleared API hooks leave"
+    );
+}
+
 #[test]
 fn concurrent_context_updates_lose_nothing() {
     let api = Api::new();

@@ -22,7 +22,10 @@
 //!
 //! If any step fails (no snapshot for this version, the registration retired, the version moved)
 //! it takes the snapshot the locked way instead: under the registry read lock and the client's
-//! locks, which exclude every configuration change, it builds a fresh `Published`, leases,
+//! locks, which exclude every configuration change, it brings the thread's snapshot of the
+//! client up to date in place (only the parts that changed are replaced, so the reference
+//! counts of the parts a busy writer also touches are not written) or, when it has none or a
+//! nested evaluation on this thread still uses it, builds a fresh `Published`; then it leases,
 //! reads the status and caches the result. Either way the evaluation sees one moment's
 //! configuration (A15): on the fast path, no change landed between steps 1 and 5, so the
 //! registration, hooks and contexts were current throughout and the status read at step 4 is
@@ -58,10 +61,8 @@ pub(super) struct Published {
     pub(super) client_hooks: Arc<Vec<Arc<dyn Hook>>>,
     global_context: Arc<EvaluationContext>,
     client_context: Arc<EvaluationContext>,
-    /// The global context overlaid with the client's: the merged context of every evaluation
-    /// with no transaction context, computed once per snapshot instead of once per evaluation,
-    /// and not computed at all (one of the two levels, shared) when the other is empty.
-    base_context: Arc<EvaluationContext>,
+    /// The global context overlaid with the client's (see [`Published::base_context`]).
+    base: BaseContext,
     propagator: Arc<dyn TransactionContextPropagator>,
     /// The flag metadata of details whose provider returned none: one empty map per snapshot
     /// (so per thread), shared instead of allocated per evaluation.
@@ -88,16 +89,8 @@ impl Published {
         version: u64,
     ) -> Self {
         let global_context = Arc::clone(&registry.context);
-        let base_context = if client_context.is_empty() {
-            Arc::clone(&global_context)
-        } else if global_context.is_empty() {
-            Arc::clone(client_context)
-        } else {
-            Arc::new(EvaluationContext::merged([
-                global_context.as_ref(),
-                client_context,
-            ]))
-        };
+        let client_context = Arc::clone(client_context);
+        let base = BaseContext::of(&global_context, &client_context);
         let no_metadata = FlagMetadata::default();
         let hook_spares = RefCell::new(HookSpares::new(&no_metadata));
         Published {
@@ -106,11 +99,55 @@ impl Published {
             api_hooks: Arc::clone(&registry.hooks),
             client_hooks: Arc::clone(client_hooks),
             global_context,
-            client_context: Arc::clone(client_context),
-            base_context,
+            client_context,
+            base,
             propagator: Arc::clone(&registry.propagator),
             no_metadata,
             hook_spares,
+        }
+    }
+
+    /// Brings this snapshot, of an older version, up to `version`, as [`Published::read`]
+    /// would read it, under the same locks. Each part that did not change is kept as it is, so
+    /// refreshing writes no reference count of a part the writers share (the cache lines a
+    /// busy writer also writes) and allocates nothing but a changed merged context; what it
+    /// replaces is returned, for the caller to drop once it has released the locks.
+    fn refresh(
+        &mut self,
+        registry: &Registry,
+        client: &ClientState,
+        client_hooks: &Arc<Vec<Arc<dyn Hook>>>,
+        client_context: &Arc<EvaluationContext>,
+        version: u64,
+    ) -> LetGo {
+        fn update<T: ?Sized>(mine: &mut Arc<T>, current: &Arc<T>) -> Option<Arc<T>> {
+            let unchanged = std::ptr::addr_eq(Arc::as_ptr(mine), Arc::as_ptr(current));
+            (!unchanged).then(|| std::mem::replace(mine, Arc::clone(current)))
+        }
+        self.version = version;
+        let registration = registry.registration_for(client.domain.as_deref());
+        let global_context = update(&mut self.global_context, &registry.context);
+        let client_context = update(&mut self.client_context, client_context);
+        let base = (global_context.is_some() || client_context.is_some()).then(|| {
+            let base = BaseContext::of(&self.global_context, &self.client_context);
+            std::mem::replace(&mut self.base, base)
+        });
+        LetGo {
+            _registration: update(&mut self.registration, registration),
+            _api_hooks: update(&mut self.api_hooks, &registry.hooks),
+            _client_hooks: update(&mut self.client_hooks, client_hooks),
+            _contexts: [global_context, client_context],
+            _base: base,
+            _propagator: update(&mut self.propagator, &registry.propagator),
+        }
+    }
+
+    /// The global context overlaid with the client's.
+    fn base_context(&self) -> &EvaluationContext {
+        match &self.base {
+            BaseContext::Global => &self.global_context,
+            BaseContext::Client => &self.client_context,
+            BaseContext::Merged(merged) => merged,
         }
     }
 
@@ -129,10 +166,10 @@ impl Published {
         .flatten();
         let invocation = invocation.filter(|invocation| !invocation.is_empty());
         match (transaction, invocation) {
-            (None, None) => Cow::Borrowed(self.base_context.as_ref()),
-            (None, Some(invocation)) if self.base_context.is_empty() => Cow::Borrowed(invocation),
+            (None, None) => Cow::Borrowed(self.base_context()),
+            (None, Some(invocation)) if self.base_context().is_empty() => Cow::Borrowed(invocation),
             (None, Some(invocation)) => {
-                let mut merged = EvaluationContext::clone(&self.base_context);
+                let mut merged = EvaluationContext::clone(self.base_context());
                 merged.merge_in(invocation);
                 Cow::Owned(merged)
             }
@@ -148,6 +185,40 @@ impl Published {
             )),
         }
     }
+}
+
+/// The global context overlaid with the client's, as a snapshot keeps it: the merged context of
+/// every evaluation with no transaction context, computed once per snapshot instead of once per
+/// evaluation, and not at all when one of the two levels is empty (the other is then the
+/// snapshot's own `Arc` of it: no second reference count to write).
+enum BaseContext {
+    Global,
+    Client,
+    Merged(EvaluationContext),
+}
+
+impl BaseContext {
+    fn of(global_context: &EvaluationContext, client_context: &EvaluationContext) -> Self {
+        if client_context.is_empty() {
+            BaseContext::Global
+        } else if global_context.is_empty() {
+            BaseContext::Client
+        } else {
+            BaseContext::Merged(EvaluationContext::merged([global_context, client_context]))
+        }
+    }
+}
+
+/// The parts of a snapshot that [`Published::refresh`] replaced, held only to be dropped by
+/// the caller after the locks (a last reference may run a user `Drop`).
+#[derive(Default)]
+struct LetGo {
+    _registration: Option<Arc<Registration>>,
+    _api_hooks: Option<Arc<Vec<Arc<dyn Hook>>>>,
+    _client_hooks: Option<Arc<Vec<Arc<dyn Hook>>>>,
+    _contexts: [Option<Arc<EvaluationContext>>; 2],
+    _base: Option<BaseContext>,
+    _propagator: Option<Arc<dyn TransactionContextPropagator>>,
 }
 
 /// What one evaluation works from: its snapshot, a lease on the snapshot's registration that
@@ -186,25 +257,36 @@ pub(super) fn with_snapshot<R>(
             }
         }
     }
+    // The thread's snapshot of this client, to be refreshed in place, when no evaluation on
+    // this thread still uses it (a nested one: a hook evaluating through the same client).
+    let reusable = take_reusable(client);
     let registry = api.registry();
     let client_hooks = client.hooks.read();
     let client_context = client.context.read();
     // Every change is made, and bumps the version, in a registry write section, which the read
     // lock excludes: the version is stable here.
     let version = api.version();
-    let published = Rc::new(Published::read(
-        &registry,
-        client,
-        &client_hooks,
-        &client_context,
-        version,
-    ));
+    let refreshed = reusable.and_then(|mut entry| {
+        let stale = Rc::get_mut(&mut entry.published)?;
+        let let_go = stale.refresh(&registry, client, &client_hooks, &client_context, version);
+        Some((entry, let_go))
+    });
+    let (entry, let_go) = refreshed.unwrap_or_else(|| {
+        let published = Published::read(&registry, client, &client_hooks, &client_context, version);
+        let entry = Cached {
+            client: Arc::downgrade(client),
+            published: Rc::new(published),
+        };
+        (entry, LetGo::default())
+    });
+    let published = Rc::clone(&entry.published);
     let lease = published.registration.lease(shard);
     let status = published.registration.status();
     drop(client_context);
     drop(client_hooks);
     drop(registry);
-    remember(client, &published);
+    remember(entry);
+    drop(let_go);
     let snapshot = Snapshot {
         published: &published,
         status,
@@ -224,6 +306,10 @@ struct Cached {
 impl Cached {
     fn is_of(&self, client: &Arc<ClientState>) -> bool {
         std::ptr::eq(self.client.as_ptr(), Arc::as_ptr(client))
+    }
+
+    fn is_of_same_client(&self, other: &Cached) -> bool {
+        std::ptr::eq(self.client.as_ptr(), other.client.as_ptr())
     }
 }
 
@@ -247,28 +333,40 @@ fn cached(client: &Arc<ClientState>, version: u64) -> Option<Rc<Published>> {
         .flatten()
 }
 
-/// Makes `published` the thread's snapshot of `client`.
-fn remember(client: &Arc<ClientState>, published: &Rc<Published>) {
+/// Takes the thread's snapshot of `client` out of its cache, to be refreshed and put back
+/// (see [`remember`]), when nothing else on this thread holds it.
+fn take_reusable(client: &Arc<ClientState>) -> Option<Cached> {
+    CACHE
+        .try_with(|cache| {
+            let mut cache = cache.try_borrow_mut().ok()?;
+            let index = cache.iter().position(|entry| entry.is_of(client))?;
+            if Rc::strong_count(&cache[index].published) != 1 {
+                return None;
+            }
+            Some(cache.remove(index))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Makes `entry` the thread's snapshot of its client (the newest): an entry
+/// [`take_reusable`] took out and the caller refreshed, or a new one. The entry it replaces or
+/// evicts is dropped outside the cache's borrow: the last reference to a provider may run its
+/// `Drop`, which may evaluate again on this thread.
+fn remember(entry: Cached) {
     let _ = CACHE.try_with(|cache| {
         let Ok(mut cache) = cache.try_borrow_mut() else {
             return;
         };
-        let replaced = match cache.iter_mut().find(|entry| entry.is_of(client)) {
-            Some(entry) => std::mem::replace(&mut entry.published, Rc::clone(published)),
-            None => {
-                let evicted = (cache.len() == CACHED_CLIENTS).then(|| cache.remove(0));
-                cache.push(Cached {
-                    client: Arc::downgrade(client),
-                    published: Rc::clone(published),
-                });
-                drop(cache);
-                // Dropped outside the borrow: the last reference to a provider may run its
-                // `Drop`, which may evaluate again on this thread.
-                drop(evicted);
-                return;
-            }
+        let dropped = match cache
+            .iter()
+            .position(|cached| cached.is_of_same_client(&entry))
+        {
+            Some(index) => Some(cache.remove(index)),
+            None => (cache.len() == CACHED_CLIENTS).then(|| cache.remove(0)),
         };
+        cache.push(entry);
         drop(cache);
-        drop(replaced);
+        drop(dropped);
     });
 }
