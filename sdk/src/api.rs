@@ -110,21 +110,28 @@ impl Api {
         let name = crate::contain::call("provider metadata", || provider.metadata())
             .map(|metadata| metadata.name)
             .unwrap_or_else(|_| "unnamed provider".to_owned());
-        // Built before the write section, which only numbers it: the section stays short (an
-        // evaluation that needs a fresh snapshot waits for it). Unused, and dropped after the
-        // section, when the provider is bound already.
-        let fresh = Registration::new_uninitialized(0, Arc::clone(&provider), name);
+        // Built and allocated before the write section, which only numbers it: the section
+        // stays short (an evaluation that needs a fresh snapshot waits for it). Unused, and
+        // dropped after the section, when the provider is bound already.
+        let mut fresh = Arc::new(Registration::new_uninitialized(
+            0,
+            Arc::clone(&provider),
+            name,
+        ));
         let (registration, created, predecessor, init_context, to_shut_down, unused) = {
             let mut registry = self.shared.registry_mut();
             let (registration, created, predecessor, unused) = match registry.find(&provider) {
                 Some(existing) => (Arc::clone(existing), false, None, Some(fresh)),
                 None => {
                     let predecessor = registry.predecessor(&provider);
-                    let mut fresh = fresh;
-                    fresh.serial = registry.take_serial();
-                    let created = Arc::new(fresh);
-                    created.emitter.attach(&self.shared, &created);
-                    (created, true, predecessor, None)
+                    let serial = registry.take_serial();
+                    // Unshared until now (no clone, no weak reference yet), so this always
+                    // numbers it.
+                    if let Some(fresh) = Arc::get_mut(&mut fresh) {
+                        fresh.serial = serial;
+                    }
+                    fresh.emitter.attach(&self.shared, &fresh);
+                    (fresh, true, predecessor, None)
                 }
             };
             let previous = match slot {
@@ -290,6 +297,8 @@ impl Api {
 
     /// Replaces the global evaluation context (spec 3.2.1).
     pub fn set_context(&self, context: EvaluationContext) {
+        // Allocated before the write section, which only swaps it in.
+        let context = Arc::new(context);
         self.shared.registry_mut().set_context(context);
     }
 
@@ -304,7 +313,7 @@ impl Api {
         let mut registry = self.shared.registry_mut();
         let mut merged = registry.context.as_ref().clone();
         merged.merge_in(fields);
-        registry.set_context(merged);
+        registry.set_context(Arc::new(merged));
     }
 
     /// Applies `update` to the global context atomically (A13). `update` runs outside the lock
@@ -320,6 +329,7 @@ impl Api {
             if crate::contain::call("context update", || update(&mut updated)).is_err() {
                 return;
             }
+            let updated = Arc::new(updated);
             let mut registry = self.shared.registry_mut();
             if registry.context_version == version {
                 registry.set_context(updated);

@@ -279,7 +279,9 @@ impl Registration {
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
-        self.lifecycle.lock().shut_down
+        // The hint first: it is set only after `shut_down` is published, so a write section
+        // that asks about a registration long shut down takes no lock for it.
+        self.shut_down_hint.is_set() || self.lifecycle.lock().shut_down
     }
 
     /// Blocks until `shutdown` has run, unless the calling thread holds a lease (then the
@@ -419,10 +421,10 @@ pub(crate) struct Registry {
     /// What the registry (or a client, in a registry write section) replaced or let go of and
     /// some evaluation may still hold (in a thread's cached snapshot, or in flight): kept until
     /// the registry's reference is the last, then released by the writer that finds so, after
-    /// it unlocks (see [`Registry::take_released`]). So an evaluating thread never frees what a writer
-    /// allocated (with glibc's malloc, freeing into another thread's arena takes that arena's
-    /// lock, which the writer is likely holding), and no value's `Drop` (a provider's, a
-    /// hook's, a propagator's: user code) runs under the registry lock.
+    /// it unlocks (see [`Registry::take_released`]). So an evaluating thread never frees what a
+    /// writer allocated (with glibc's malloc, freeing into another thread's arena takes that
+    /// arena's lock, which the writer is likely holding), and no value's `Drop` (a provider's,
+    /// a hook's, a propagator's: user code) runs under the registry lock.
     pub(crate) replaced: Vec<Replaced>,
     /// The next registration serial.
     pub(crate) next_serial: u64,
@@ -579,8 +581,8 @@ impl Registry {
 
     /// Replaces the global context and bumps its version; the old one is kept until no
     /// evaluation holds it.
-    pub(crate) fn set_context(&mut self, context: EvaluationContext) {
-        let old = std::mem::replace(&mut self.context, Arc::new(context));
+    pub(crate) fn set_context(&mut self, context: Arc<EvaluationContext>) {
+        let old = std::mem::replace(&mut self.context, context);
         self.keep_until_unused(Replaced::Context(old));
         self.context_version += 1;
     }
@@ -594,11 +596,9 @@ impl Registry {
     }
 
     /// Takes out of [`Registry::replaced`] every value of which the registry now holds the
-    /// last reference, for the caller to drop once it has released the lock.
+    /// last reference, for the caller to drop once it has released the lock (an empty `Vec`,
+    /// which allocates nothing, when there is none).
     pub(crate) fn take_released(&mut self) -> Vec<Replaced> {
-        if !self.replaced.iter().any(Replaced::is_last) {
-            return Vec::new();
-        }
         self.replaced
             .extract_if(.., |value| value.is_last())
             .collect()

@@ -438,6 +438,16 @@ impl SpinHint {
         self.set.store(true, atomic::Ordering::Release);
     }
 
+    /// Whether the flag is set: `true` means the condition holds (it was published before the
+    /// flag was set); `false` means only that the caller must check under the mutex. Always
+    /// `false` under the checkers.
+    pub(crate) fn is_set(&self) -> bool {
+        #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+        return self.set.load(atomic::Ordering::Acquire);
+        #[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
+        return false;
+    }
+
     /// Spins until the flag is set, for a few microseconds at most.
     pub(crate) fn spin_until_set(&self) {
         #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
