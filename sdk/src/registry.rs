@@ -98,7 +98,8 @@ pub(crate) struct Registration {
     lifecycle_changed: Condvar,
     /// Set once `lifecycle.shut_down` is: a thread about to wait for the shutdown spins on it
     /// first, so that the thread running the shutdown (often an evaluation, releasing the last
-    /// lease) rarely has a sleeping waiter to wake. On a line of its own, so that the spinning
+    /// lease) rarely has a sleeping waiter to wake, and `is_shut_down` answers from it without
+    /// the lifecycle lock once it is set (in a write section). On a line of its own, so that the spinning
     /// does not slow the shutdown's own writes to the lines around it.
     shut_down_hint: CachePadded<SpinHint>,
 }

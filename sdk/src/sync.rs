@@ -416,9 +416,10 @@ impl Default for Condvar {
 ///
 /// Only a hint: the waiter still checks its condition under the mutex afterwards, and that check
 /// alone decides. The notifier sets the flag after publishing the condition under the mutex and
-/// releasing it, and before notifying. Under the checkers the flag is empty and
-/// [`SpinHint::spin_until_set`] returns at once, so the models see exactly the mutex and condvar
-/// protocol.
+/// releasing it, and before notifying, so a flag seen set also means the condition holds
+/// ([`SpinHint::is_set`]: a reader may skip the mutex then). Under the checkers the flag is
+/// empty, [`SpinHint::spin_until_set`] returns at once and `is_set` answers `false`, so the
+/// models see exactly the mutex and condvar protocol.
 pub(crate) struct SpinHint {
     #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
     set: atomic::AtomicBool,
