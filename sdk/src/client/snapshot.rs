@@ -61,8 +61,10 @@ pub(super) struct Published {
     pub(super) client_hooks: Arc<Vec<Arc<dyn Hook>>>,
     global_context: Arc<EvaluationContext>,
     client_context: Arc<EvaluationContext>,
-    /// The global context overlaid with the client's (see [`Published::base_context`]).
-    base: BaseContext,
+    /// The global context overlaid with the client's: the merged context of every evaluation
+    /// with no transaction context, computed once per snapshot instead of once per evaluation,
+    /// and not computed at all (one of the two levels, shared) when the other is empty.
+    base_context: Arc<EvaluationContext>,
     propagator: Arc<dyn TransactionContextPropagator>,
     /// The flag metadata of details whose provider returned none: one empty map per snapshot
     /// (so per thread), shared instead of allocated per evaluation.
@@ -90,7 +92,7 @@ impl Published {
     ) -> Self {
         let global_context = Arc::clone(&registry.context);
         let client_context = Arc::clone(client_context);
-        let base = BaseContext::of(&global_context, &client_context);
+        let base_context = base_context(&global_context, &client_context);
         let no_metadata = FlagMetadata::default();
         let hook_spares = RefCell::new(HookSpares::new(&no_metadata));
         Published {
@@ -100,7 +102,7 @@ impl Published {
             client_hooks: Arc::clone(client_hooks),
             global_context,
             client_context,
-            base,
+            base_context,
             propagator: Arc::clone(&registry.propagator),
             no_metadata,
             hook_spares,
@@ -129,25 +131,15 @@ impl Published {
         let global_context = update(&mut self.global_context, &registry.context);
         let client_context = update(&mut self.client_context, client_context);
         let base = (global_context.is_some() || client_context.is_some()).then(|| {
-            let base = BaseContext::of(&self.global_context, &self.client_context);
-            std::mem::replace(&mut self.base, base)
+            let base = base_context(&self.global_context, &self.client_context);
+            std::mem::replace(&mut self.base_context, base)
         });
         LetGo {
             _registration: update(&mut self.registration, registration),
             _api_hooks: update(&mut self.api_hooks, &registry.hooks),
             _client_hooks: update(&mut self.client_hooks, client_hooks),
-            _contexts: [global_context, client_context],
-            _base: base,
+            _contexts: [global_context, client_context, base],
             _propagator: update(&mut self.propagator, &registry.propagator),
-        }
-    }
-
-    /// The global context overlaid with the client's.
-    fn base_context(&self) -> &EvaluationContext {
-        match &self.base {
-            BaseContext::Global => &self.global_context,
-            BaseContext::Client => &self.client_context,
-            BaseContext::Merged(merged) => merged,
         }
     }
 
@@ -166,10 +158,10 @@ impl Published {
         .flatten();
         let invocation = invocation.filter(|invocation| !invocation.is_empty());
         match (transaction, invocation) {
-            (None, None) => Cow::Borrowed(self.base_context()),
-            (None, Some(invocation)) if self.base_context().is_empty() => Cow::Borrowed(invocation),
+            (None, None) => Cow::Borrowed(self.base_context.as_ref()),
+            (None, Some(invocation)) if self.base_context.is_empty() => Cow::Borrowed(invocation),
             (None, Some(invocation)) => {
-                let mut merged = EvaluationContext::clone(self.base_context());
+                let mut merged = EvaluationContext::clone(&self.base_context);
                 merged.merge_in(invocation);
                 Cow::Owned(merged)
             }
@@ -187,25 +179,21 @@ impl Published {
     }
 }
 
-/// The global context overlaid with the client's, as a snapshot keeps it: the merged context of
-/// every evaluation with no transaction context, computed once per snapshot instead of once per
-/// evaluation, and not at all when one of the two levels is empty (the other is then the
-/// snapshot's own `Arc` of it: no second reference count to write).
-enum BaseContext {
-    Global,
-    Client,
-    Merged(EvaluationContext),
-}
-
-impl BaseContext {
-    fn of(global_context: &EvaluationContext, client_context: &EvaluationContext) -> Self {
-        if client_context.is_empty() {
-            BaseContext::Global
-        } else if global_context.is_empty() {
-            BaseContext::Client
-        } else {
-            BaseContext::Merged(EvaluationContext::merged([global_context, client_context]))
-        }
+/// The global context overlaid with the client's: one of the two, shared, when the other is
+/// empty; merged otherwise.
+fn base_context(
+    global_context: &Arc<EvaluationContext>,
+    client_context: &Arc<EvaluationContext>,
+) -> Arc<EvaluationContext> {
+    if client_context.is_empty() {
+        Arc::clone(global_context)
+    } else if global_context.is_empty() {
+        Arc::clone(client_context)
+    } else {
+        Arc::new(EvaluationContext::merged([
+            global_context.as_ref(),
+            client_context.as_ref(),
+        ]))
     }
 }
 
@@ -216,8 +204,7 @@ struct LetGo {
     _registration: Option<Arc<Registration>>,
     _api_hooks: Option<Arc<Vec<Arc<dyn Hook>>>>,
     _client_hooks: Option<Arc<Vec<Arc<dyn Hook>>>>,
-    _contexts: [Option<Arc<EvaluationContext>>; 2],
-    _base: Option<BaseContext>,
+    _contexts: [Option<Arc<EvaluationContext>>; 3],
     _propagator: Option<Arc<dyn TransactionContextPropagator>>,
 }
 
