@@ -32,9 +32,16 @@
 //! that the `alone` row merges the same contexts as the others (a non-empty global context costs
 //! a merge on both sides) and the p99 ratio isolates the writer's interference.
 //!
-//! Each row prints p50, p99, p99.9 and max in nanoseconds, p99 over the same side's `alone` p99,
-//! and the writer iterations that ran while the reader measured. The reader warms up (a tenth of
-//! the evaluations, at least 10,000) before each measurement, with the writer already running.
+//! The rows are measured in `LATENCY_BLOCKS` (default 10) interleaved blocks: each row's first
+//! tenth of the evaluations, row after row, then each row's second tenth, and so on, each block
+//! with a fresh API instance and writer thread. This machine has slow phases lasting seconds; row
+//! after row, a phase would fall on some rows and not others, and the ratios over `alone` would
+//! measure the phase. Interleaved, each row samples the same phases.
+//!
+//! Each row prints p50, p99, p99.9 and max in nanoseconds over all its blocks, p99 over the same
+//! side's `alone` p99, and the writer iterations that ran while the reader measured. The reader
+//! warms up (a tenth of the block's evaluations, at least 10,000) before each block, with the
+//! writer already running.
 //!
 //! open-feature is async: both of its threads run inside a multi-thread tokio runtime's context
 //! (entered once per thread), and each call is driven by `pollster::block_on`. Its evaluation
@@ -67,6 +74,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Evaluations measured per row unless `LATENCY_EVALS` says otherwise.
 const DEFAULT_EVALS: u64 = 2_000_000;
+
+/// Slices each row is measured in unless `LATENCY_BLOCKS` says otherwise (see `main`).
+const DEFAULT_BLOCKS: u64 = 10;
 
 /// What runs beside the reader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,7 +219,8 @@ fn main() {
     let started = Instant::now();
     println!(
         "latency of one reader's get_bool_value (5-attribute context, no hooks), ns; \
-         {evals} evaluations per row; allocator: {}; writer: {}",
+         {evals} evaluations per row, in {} interleaved blocks; allocator: {}; writer: {}",
+        blocks_from_env(evals),
         if cfg!(feature = "mimalloc") {
             "mimalloc"
         } else {
@@ -220,19 +231,58 @@ fn main() {
 
     let modes = modes_from_env();
     let sides = sides_from_env();
-    let mut rows = Vec::new();
-    if sides.contains(&"sdk") {
-        for &mode in &modes {
-            rows.push(measure_sdk(evals, mode, ops));
+    let blocks = blocks_from_env(evals);
+    // Every row's evaluations are measured in `blocks` slices, taken in turn (each row's first
+    // slice, then each row's second, ...), so that a phase in which the machine is slow falls
+    // on every row alike instead of on whichever rows ran during it: the ratios over `alone`
+    // compare measurements taken side by side in time.
+    let mut rows: Vec<Row> = Vec::new();
+    for block in 0..blocks {
+        let block_evals = evals / blocks + u64::from(block < evals % blocks);
+        let mut slices = Vec::new();
+        if sides.contains(&"sdk") {
+            for &mode in &modes {
+                slices.push(measure_sdk(block_evals, mode, ops));
+            }
         }
-    }
-    if sides.contains(&"open-feature") {
-        for &mode in &modes {
-            rows.push(measure_open_feature(evals, mode, ops, runtime.handle()));
+        if sides.contains(&"open-feature") {
+            for &mode in &modes {
+                slices.push(measure_open_feature(
+                    block_evals,
+                    mode,
+                    ops,
+                    runtime.handle(),
+                ));
+            }
+        }
+        if rows.is_empty() {
+            rows = slices;
+        } else {
+            for (row, slice) in rows.iter_mut().zip(slices) {
+                row.histogram
+                    .add(&slice.histogram)
+                    .expect("histograms with the same bounds add");
+                row.writer_iterations += slice.writer_iterations;
+            }
         }
     }
     print_table(&rows);
     println!("total {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// How many slices each row's evaluations are measured in (`LATENCY_BLOCKS`, default 10; at most
+/// one per evaluation).
+fn blocks_from_env(evals: u64) -> u64 {
+    let blocks = match std::env::var("LATENCY_BLOCKS") {
+        Ok(value) => value
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| panic!("LATENCY_BLOCKS must be a positive integer, got {value:?}")),
+        Err(_) => DEFAULT_BLOCKS,
+    };
+    blocks.min(evals)
 }
 
 /// The modes `LATENCY_MODES` names (a comma-separated subset of the mode names; all by
