@@ -57,6 +57,8 @@
 //! Run: `cargo bench -p openfeature-bench --bench latency` (about 10-30 s on two cores); a smoke
 //! run: `LATENCY_EVALS=50000 cargo bench -p openfeature-bench --bench latency`. With
 //! `--features mimalloc`, both sides allocate with mimalloc instead of the system allocator.
+//! With `--features probe`, each SDK row also prints which way its evaluations took their
+//! snapshots and where the locked way's time went (see the `paths` module at the end).
 
 use hdrhistogram::Histogram;
 use openfeature_bench::{open_feature, sdk, Hooks, FLAG_KEY};
@@ -199,6 +201,8 @@ struct Row {
     mode: Mode,
     histogram: Histogram<u64>,
     writer_iterations: u64,
+    /// The SDK's record of which way each evaluation took (`--features probe`).
+    paths: paths::Paths,
 }
 
 fn main() {
@@ -263,10 +267,12 @@ fn main() {
                     .add(&slice.histogram)
                     .expect("histograms with the same bounds add");
                 row.writer_iterations += slice.writer_iterations;
+                row.paths.add(&slice.paths);
             }
         }
     }
     print_table(&rows);
+    paths::print(&rows);
     println!("total {:.1} s", started.elapsed().as_secs_f64());
 }
 
@@ -379,7 +385,7 @@ fn measure_sdk(evals: u64, mode: Mode, ops: WriterOps) -> Row {
             }
         }
     };
-    let (histogram, writer_iterations) = run(
+    let (histogram, writer_iterations, paths) = run(
         evals,
         mode,
         || {
@@ -401,6 +407,7 @@ fn measure_sdk(evals: u64, mode: Mode, ops: WriterOps) -> Row {
         mode,
         histogram,
         writer_iterations,
+        paths,
     }
 }
 
@@ -449,7 +456,7 @@ fn measure_open_feature(
             }
         });
     };
-    let (histogram, writer_iterations) = run(
+    let (histogram, writer_iterations, paths) = run(
         evals,
         mode,
         || open_feature::get_bool_value(&client, black_box(FLAG_KEY), black_box(Some(&context))),
@@ -461,6 +468,7 @@ fn measure_open_feature(
         mode,
         histogram,
         writer_iterations,
+        paths,
     }
 }
 
@@ -485,12 +493,13 @@ fn run<G>(
     evaluate: impl Fn() -> bool,
     mut writer_step: impl FnMut(u64) + Send,
     writer_setup: impl FnOnce() -> G + Send,
-) -> (Histogram<u64>, u64) {
+) -> (Histogram<u64>, u64, paths::Paths) {
     let warmup = (evals / 10).max(10_000);
     // Bounds wide enough for any evaluation (1 ns to 100 s, 3 significant digits), allocated
     // up front so that recording never allocates.
     let mut histogram =
         Histogram::<u64>::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds");
+    let mut paths = paths::Paths::new();
     let measuring = AtomicBool::new(false);
     let stop = AtomicBool::new(false);
     let measured_iterations = AtomicU64::new(0);
@@ -517,18 +526,26 @@ fn run<G>(
         for _ in 0..warmup {
             black_box(evaluate());
         }
+        paths.start();
         measuring.store(true, Ordering::Relaxed);
         for _ in 0..evals {
             let start = Instant::now();
             let value = evaluate();
             let elapsed = start.elapsed();
             black_box(value);
-            histogram.saturating_record(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
+            let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+            histogram.saturating_record(nanos);
+            paths.record(nanos);
         }
+        paths.finish();
         measuring.store(false, Ordering::Relaxed);
         stop.store(true, Ordering::Relaxed);
     });
-    (histogram, measured_iterations.load(Ordering::Relaxed))
+    (
+        histogram,
+        measured_iterations.load(Ordering::Relaxed),
+        paths,
+    )
 }
 
 fn print_table(rows: &[Row]) {
@@ -560,5 +577,162 @@ fn print_table(rows: &[Row]) {
             p99 as f64 / alone_p99 as f64,
             writer_iterations,
         );
+    }
+}
+
+/// With `--features probe`, the SDK records on the reader's thread which way each evaluation took
+/// its snapshot and how long each step of the locked way took (`openfeature_sdk::probe`); each
+/// SDK row then also prints, per combination of those ways, its share of the evaluations, its
+/// p50 and p99, and its share of the evaluations slower than the row's p99, and the mean time of
+/// each step. Without the feature, nothing is recorded or printed.
+mod paths {
+    #[cfg(feature = "probe")]
+    use hdrhistogram::Histogram;
+    #[cfg(feature = "probe")]
+    use openfeature_sdk::probe::{self, Path, Step};
+
+    /// One row's record (empty without the feature).
+    pub struct Paths {
+        /// One histogram per combination of `Path` bits.
+        #[cfg(feature = "probe")]
+        by_path: Vec<Histogram<u64>>,
+        /// Nanoseconds per step of the locked way, summed over the row's evaluations.
+        #[cfg(feature = "probe")]
+        step_nanos: [u64; 7],
+    }
+
+    impl Paths {
+        pub fn new() -> Paths {
+            Paths {
+                #[cfg(feature = "probe")]
+                by_path: (0..32)
+                    .map(|_| {
+                        Histogram::<u64>::new_with_bounds(1, 100_000_000_000, 3)
+                            .expect("valid histogram bounds")
+                    })
+                    .collect(),
+                #[cfg(feature = "probe")]
+                step_nanos: [0; 7],
+            }
+        }
+
+        /// Forgets what the warm-up recorded.
+        pub fn start(&mut self) {
+            #[cfg(feature = "probe")]
+            {
+                probe::take_path();
+                probe::take_step_nanos();
+            }
+        }
+
+        /// Records the evaluation that just took `nanos`.
+        #[cfg_attr(not(feature = "probe"), allow(clippy::unused_self))]
+        pub fn record(&mut self, nanos: u64) {
+            #[cfg(feature = "probe")]
+            self.by_path[usize::from(probe::take_path() & 31)].saturating_record(nanos);
+            #[cfg(not(feature = "probe"))]
+            let _ = nanos;
+        }
+
+        /// Collects the step times of the evaluations recorded since `start`.
+        pub fn finish(&mut self) {
+            #[cfg(feature = "probe")]
+            for (sum, nanos) in self.step_nanos.iter_mut().zip(probe::take_step_nanos()) {
+                *sum += nanos;
+            }
+        }
+
+        /// Adds another block's record of the same row.
+        pub fn add(&mut self, other: &Paths) {
+            #[cfg(feature = "probe")]
+            {
+                for (mine, theirs) in self.by_path.iter_mut().zip(&other.by_path) {
+                    mine.add(theirs)
+                        .expect("histograms with the same bounds add");
+                }
+                for (mine, theirs) in self.step_nanos.iter_mut().zip(other.step_nanos) {
+                    *mine += theirs;
+                }
+            }
+            #[cfg(not(feature = "probe"))]
+            let _ = (self, other);
+        }
+    }
+
+    /// Prints each SDK row's record.
+    pub fn print(rows: &[super::Row]) {
+        #[cfg(feature = "probe")]
+        for row in rows.iter().filter(|row| row.side == "sdk") {
+            let paths = &row.paths;
+            let total: u64 = paths.by_path.iter().map(Histogram::len).sum();
+            let p99 = row.histogram.value_at_quantile(0.99);
+            let slow = row.histogram.count_between(p99 + 1, u64::MAX).max(1);
+            println!();
+            println!(
+                "probe: sdk {}: which way each evaluation took its snapshot",
+                row.mode.name()
+            );
+            println!(
+                "  {:<56} {:>7} {:>7} {:>7} {:>16}",
+                "way", "share", "p50", "p99", "share above p99"
+            );
+            for (bits, histogram) in paths.by_path.iter().enumerate() {
+                if histogram.is_empty() {
+                    continue;
+                }
+                let above = histogram.count_between(p99 + 1, u64::MAX);
+                println!(
+                    "  {:<56} {:>6.1}% {:>7} {:>7} {:>15.1}%",
+                    way(bits as u8),
+                    100.0 * histogram.len() as f64 / total as f64,
+                    histogram.value_at_quantile(0.50),
+                    histogram.value_at_quantile(0.99),
+                    100.0 * above as f64 / slow as f64,
+                );
+            }
+            let locked: u64 = paths
+                .by_path
+                .iter()
+                .enumerate()
+                .filter(|(bits, _)| *bits as u8 & Path::LOCKED != 0)
+                .map(|(_, histogram)| histogram.len())
+                .sum();
+            if locked > 0 {
+                let steps: Vec<String> = Step::ALL
+                    .iter()
+                    .zip(paths.step_nanos)
+                    .map(|(step, nanos)| format!("{} {}", step.name(), nanos / locked))
+                    .collect();
+                println!(
+                    "  the locked way's steps, ns per evaluation that took it (each with one clock \
+                     read): {}",
+                    steps.join(", ")
+                );
+            }
+        }
+        #[cfg(not(feature = "probe"))]
+        let _ = rows;
+    }
+
+    /// Names the ways set in `bits`.
+    #[cfg(feature = "probe")]
+    fn way(bits: u8) -> String {
+        let names = [
+            (Path::CACHED_LEASE, "cached"),
+            (Path::LOCKED, "locked"),
+            (Path::REFRESHED, "refreshed"),
+            (Path::WAITED, "waited for a writer"),
+            (Path::RAN_SHUTDOWN, "ran a shutdown"),
+        ];
+        let set: Vec<&str> = names
+            .iter()
+            .filter(|(bit, _)| bits & bit != 0)
+            .map(|(_, name)| *name)
+            .collect();
+        if set.is_empty() {
+            "(nothing recorded)".to_owned()
+        } else {
+            set.join(", ")
+        }
     }
 }

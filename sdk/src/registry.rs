@@ -313,6 +313,7 @@ impl Drop for Lease<'_> {
     fn drop(&mut self) {
         note_lease_released();
         if self.registration.leases.release(self.shard) {
+            crate::probe::path(crate::probe::Path::RAN_SHUTDOWN);
             self.registration.shut_down();
         }
     }

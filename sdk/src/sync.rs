@@ -60,10 +60,15 @@ mod backend {
     /// reader (an evaluation taking a fresh snapshot) waits one out without a system call.
     pub fn read<T>(lock: &RawRwLock<T>) -> RwLockReadGuard<'_, T> {
         let mut guard = None;
+        let mut tries = 0_u32;
         spin_until(|| {
+            tries += 1;
             guard = lock.try_read();
             guard.is_some()
         });
+        if tries > 1 || guard.is_none() {
+            crate::probe::path(crate::probe::Path::WAITED);
+        }
         guard.unwrap_or_else(|| lock.read())
     }
     /// Calls `done` until it returns `true`, spinning with exponential backoff in between, for

@@ -41,6 +41,7 @@ use super::ClientState;
 use crate::context::EvaluationContext;
 use crate::evaluation::FlagMetadata;
 use crate::hooks::Hook;
+use crate::probe::{self, Step};
 use crate::provider::ProviderStatus;
 use crate::registry::{Lease, Registration, Registry};
 use crate::shared::ApiShared;
@@ -230,10 +231,12 @@ pub(super) fn with_snapshot<R>(
     client: &Arc<ClientState>,
     evaluation: impl FnOnce(&Snapshot<'_>) -> R,
 ) -> R {
+    probe::start();
     let shard = api.lease_shard();
     let version = api.version();
     if let Some(published) = cached(client, version) {
         if let Some(lease) = published.registration.try_lease(shard) {
+            probe::path(probe::Path::CACHED_LEASE);
             let status = published.registration.current_status();
             if api.version() == version {
                 return evaluation(&Snapshot {
@@ -246,15 +249,20 @@ pub(super) fn with_snapshot<R>(
     }
     // The thread's snapshot of this client, to be refreshed in place, when no evaluation on
     // this thread still uses it (a nested one: a hook evaluating through the same client).
+    probe::path(probe::Path::LOCKED);
+    probe::step(Step::Lookup);
     let reusable = take_reusable(client);
     let registry = api.registry();
+    probe::step(Step::RegistryLock);
     let client_hooks = client.hooks.read();
     let client_context = client.context.read();
+    probe::step(Step::ClientLocks);
     // Every change is made, and bumps the version, in a registry write section, which the read
     // lock excludes: the version is stable here.
     let version = api.version();
     let refreshed = reusable.and_then(|mut entry| {
         let stale = Rc::get_mut(&mut entry.published)?;
+        probe::path(probe::Path::REFRESHED);
         let let_go = stale.refresh(&registry, client, &client_hooks, &client_context, version);
         Some((entry, let_go))
     });
@@ -266,14 +274,18 @@ pub(super) fn with_snapshot<R>(
         };
         (entry, LetGo::default())
     });
+    probe::step(Step::Refresh);
     let published = Rc::clone(&entry.published);
     let lease = published.registration.lease(shard);
     let status = published.registration.status();
+    probe::step(Step::LeaseAndStatus);
     drop(client_context);
     drop(client_hooks);
     drop(registry);
+    probe::step(Step::Unlock);
     remember(entry);
     drop(let_go);
+    probe::step(Step::Remember);
     let snapshot = Snapshot {
         published: &published,
         status,
