@@ -51,6 +51,9 @@
 //! `LATENCY_MODES` (a comma-separated subset of the mode names above; `alone` always runs) and
 //! `LATENCY_SIDES` (`sdk`, `open-feature`) choose the rows, to profile one of them.
 //!
+//! `LATENCY_SHUTDOWN_US=N` makes the SDK side's providers work (spin) N µs in `shutdown`, to
+//! show which thread runs a replaced provider's shutdown.
+//!
 //! `LATENCY_WRITER=rebind,context,handlers` (the default) chooses the writer's operations: a
 //! subset shows which one the tail comes from (open-feature has no handlers to add).
 //!
@@ -291,6 +294,19 @@ fn blocks_from_env(evals: u64) -> u64 {
     blocks.min(evals)
 }
 
+/// How long the SDK side's providers work in `shutdown` (`LATENCY_SHUTDOWN_US`, microseconds;
+/// none by default): which thread runs a replaced provider's shutdown then shows in the
+/// reader's latency. The open-feature side is unchanged: open-feature 0.3's providers have no
+/// shutdown method (dropping one is its shutdown).
+fn shutdown_work_from_env() -> Duration {
+    match std::env::var("LATENCY_SHUTDOWN_US") {
+        Ok(value) => Duration::from_micros(value.trim().parse::<u64>().unwrap_or_else(|_| {
+            panic!("LATENCY_SHUTDOWN_US must be a whole number of microseconds, got {value:?}")
+        })),
+        Err(_) => Duration::ZERO,
+    }
+}
+
 /// The modes `LATENCY_MODES` names (a comma-separated subset of the mode names; all by
 /// default), with `alone` always first: every ratio is over it. A subset is for profiling one
 /// row.
@@ -354,9 +370,10 @@ fn measure_sdk(evals: u64, mode: Mode, ops: WriterOps) -> Row {
     let setup = sdk::Setup::new(Hooks::None);
     setup.api.set_context(writer_context_sdk(0));
     let context = sdk::context5();
+    let work = shutdown_work_from_env();
     let providers: [Arc<dyn openfeature_sdk::FeatureProvider>; 2] = [
-        Arc::new(sdk::ConstantProvider::new("constant-a")),
-        Arc::new(sdk::ConstantProvider::new("constant-b")),
+        Arc::new(sdk::ConstantProvider::new("constant-a").with_shutdown_work(work)),
+        Arc::new(sdk::ConstantProvider::new("constant-b").with_shutdown_work(work)),
     ];
     // The neighbour's writer reconfigures an API instance of its own, set up the same way.
     let neighbour = (mode == Mode::Neighbour).then(|| {

@@ -47,19 +47,37 @@ pub mod sdk {
     #[derive(Debug)]
     pub struct ConstantProvider {
         name: &'static str,
+        shutdown_work: std::time::Duration,
     }
 
     impl ConstantProvider {
         /// A provider whose metadata carries `name` (two instances with different names let the
         /// latency bench alternate between them).
         pub const fn new(name: &'static str) -> Self {
-            Self { name }
+            Self {
+                name,
+                shutdown_work: std::time::Duration::ZERO,
+            }
+        }
+
+        /// The same provider, whose `shutdown` works (spins) for `work`: a provider that
+        /// flushes or closes something when it is replaced.
+        pub const fn with_shutdown_work(mut self, work: std::time::Duration) -> Self {
+            self.shutdown_work = work;
+            self
         }
     }
 
     impl FeatureProvider for ConstantProvider {
         fn metadata(&self) -> ProviderMetadata {
             ProviderMetadata::new(self.name)
+        }
+
+        fn shutdown(&self) {
+            let started = std::time::Instant::now();
+            while started.elapsed() < self.shutdown_work {
+                std::hint::spin_loop();
+            }
         }
 
         #[inline]

@@ -99,8 +99,10 @@ impl Api {
     /// The one place that changes a binding. It builds a registration for the provider before
     /// taking the registry write lock; under the lock it swaps the slot, numbers and publishes
     /// that registration if the provider is not bound elsewhere (claiming its `initialize`;
-    /// otherwise the built one is dropped unused after the lock), and retires the old registration if no slot binds it any more (claiming
-    /// its `shutdown` if no lease is live). Everything claimed runs after the lock is released.
+    /// otherwise the built one is dropped unused after the lock), and retires the old
+    /// registration if no slot binds it any more (holding a lease of its own on it, which it
+    /// gives back after the lock: if it is the last, it runs the `shutdown`). Everything
+    /// claimed runs after the lock is released.
     fn bind(
         &self,
         slot: Slot<'_>,
@@ -118,7 +120,7 @@ impl Api {
             Arc::clone(&provider),
             name,
         ));
-        let (registration, created, predecessor, init_context, to_shut_down, unused) = {
+        let (registration, created, predecessor, init_context, retired, unused) = {
             let mut registry = self.shared.registry_mut();
             let (registration, created, predecessor, unused) = match registry.find(&provider) {
                 Some(existing) => (Arc::clone(existing), false, None, Some(fresh)),
@@ -143,20 +145,24 @@ impl Api {
                     .domains
                     .insert(domain.to_owned(), Arc::clone(&registration)),
             };
-            let to_shut_down =
-                previous.filter(|previous| !registry.binds(previous) && registry.retire(previous));
+            let retired = previous.filter(|previous| !registry.binds(previous));
+            if let Some(retired) = &retired {
+                registry.retire(retired);
+            }
             (
                 registration,
                 created,
                 predecessor,
                 Arc::clone(&registry.context),
-                to_shut_down,
+                retired,
                 unused,
             )
         };
         drop(unused);
-        if let Some(previous) = to_shut_down {
-            previous.shut_down();
+        if let Some(previous) = retired {
+            if previous.release_retirer() {
+                previous.shut_down();
+            }
         }
         if !created {
             return if wait {
@@ -233,10 +239,12 @@ impl Api {
             // provider bound again right after this reset starts after its latest shutdown.
             *registry = registry.after_reset(!everything);
             cleared = events.clear_handlers();
+            // Each with whether this reset retired it (and so holds a lease on it to give
+            // back), or only waits for it.
             let mut retired: Vec<(Arc<Registration>, bool)> = Vec::new();
             for registration in bound {
-                let drained = registry.retire(&registration);
-                retired.push((registration, drained));
+                registry.retire(&registration);
+                retired.push((registration, true));
             }
             // This reset waits for the earlier ones too.
             retired.extend(
@@ -246,8 +254,8 @@ impl Api {
             );
             retired
         };
-        for (registration, drained) in &retired {
-            if *drained {
+        for (registration, retired_here) in &retired {
+            if *retired_here && registration.release_retirer() {
                 registration.shut_down();
             }
         }

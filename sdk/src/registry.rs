@@ -21,12 +21,16 @@
 //! optimistically from a thread's cached snapshot (then the `RETIRED` bit in the word it
 //! replaced tells whether it arrived too late, and it backs out). Retiring sets `RETIRED` on
 //! every shard with one read-modify-write each, and so counts exactly the leases that arrived
-//! before it on each shard; it adds that count to `outstanding`. A lease released on a shard
-//! that is already `RETIRED` was counted, and takes one off `outstanding`. Whoever takes
-//! `outstanding` to zero (the retiring thread when no lease was live, or else the last
-//! counted lease to be released) is the single caller of [`Registration::shut_down`]. Every
-//! step is a read-modify-write, so no step can miss another on the same word, on any memory
-//! model. Hence, by construction and not by timing:
+//! before it on each shard; it adds that count to `outstanding`, plus one: a lease of the
+//! retiring thread's own, which it gives back once it has released the registry lock. A lease
+//! released on a shard that is already `RETIRED` was counted, and takes one off
+//! `outstanding`. Whoever takes `outstanding` to zero is the single caller of
+//! [`Registration::shut_down`]. In production the retiring thread spins a few microseconds
+//! for the evaluations in flight to finish before it gives its lease back, so that it is
+//! usually the last and runs the shutdown itself: a provider's `shutdown` (user code, maybe
+//! slow) then rarely lands on an evaluating thread. Every step is a read-modify-write, so no
+//! step can miss another on the same word, on any memory model. Hence, by construction and not
+//! by timing:
 //! - `shutdown` runs exactly once per registration;
 //! - it never overlaps `initialize`, an evaluation or a track call on that registration;
 //! - no evaluation resolves on a provider after its shutdown began.
@@ -213,16 +217,26 @@ impl Registration {
         })
     }
 
-    /// Marks the registration retired. The caller holds the registry write lock and has just
-    /// unbound the last slot. Returns `true` when no lease is live, in which case the caller
-    /// must call [`Registration::shut_down`] once it has released the lock.
+    /// Marks the registration retired, with one more lease counted live: the retiring
+    /// thread's own (see the module docs). The caller holds the registry write lock and has
+    /// just unbound the last slot; once it has released the lock it must give that lease back
+    /// with [`Registration::release_retirer`].
+    fn retire(&self) {
+        self.leases.retire();
+    }
+
+    /// Gives back the retiring thread's lease (see [`Registration::retire`]). In production it
+    /// first spins, a few microseconds at most, while evaluations still hold leases, so that
+    /// the retiring thread, not an evaluation, is usually the last and runs the shutdown.
+    /// Returns `true` when it was the last live lease, in which case the caller must call
+    /// [`Registration::shut_down`].
     #[must_use]
-    fn retire(&self) -> bool {
-        self.leases.retire()
+    pub(crate) fn release_retirer(&self) -> bool {
+        self.leases.release_retirer()
     }
 
     /// Runs the provider's `shutdown`, cuts its emitter and reports `NOT_READY` (spec 1.7.6).
-    /// Called exactly once, by whoever drained the lease word (see the module docs), with no
+    /// Called exactly once, by whoever took `outstanding` to zero (see the module docs), with no
     /// SDK lock held.
     pub(crate) fn shut_down(&self) {
         let provider = Arc::clone(&self.provider);
@@ -377,9 +391,10 @@ impl Leases {
         self.outstanding.fetch_sub(1, Ordering::AcqRel) == 1
     }
 
-    /// Sets `RETIRED` on every shard, counting the leases live on each at that moment. Returns
-    /// `true` when none was live or all have been released since (the caller runs the shutdown).
-    fn retire(&self) -> bool {
+    /// Sets `RETIRED` on every shard, counting the leases live on each at that moment, and
+    /// counts one more: the retiring thread's, which it gives back with
+    /// [`Leases::release_retirer`].
+    fn retire(&self) {
         let mut counted: isize = 0;
         for word in self.shards.iter() {
             sync::step("atomic registration.leases |= RETIRED");
@@ -388,8 +403,14 @@ impl Leases {
             counted += (previous / ONE_LEASE) as isize;
         }
         sync::step("atomic registration.outstanding += counted");
-        let released_meanwhile = self.outstanding.fetch_add(counted, Ordering::AcqRel);
-        released_meanwhile + counted == 0
+        self.outstanding.fetch_add(counted + 1, Ordering::AcqRel);
+    }
+
+    /// Gives back the retiring thread's lease; returns `true` when it was the last live one.
+    fn release_retirer(&self) -> bool {
+        sync::spin_until(|| self.outstanding.load(Ordering::Acquire) <= 1);
+        sync::step("atomic registration.outstanding -= 1 (retirer)");
+        self.outstanding.fetch_sub(1, Ordering::AcqRel) == 1
     }
 
     fn is_retired(&self) -> bool {
@@ -558,15 +579,13 @@ impl Registry {
     /// last lease will. Either way the registration is remembered until its shutdown has run,
     /// so that `Api::shutdown` can wait for it and a new registration of the same provider can
     /// start only after it (see [`Registry::predecessor`]).
-    #[must_use]
-    pub(crate) fn retire(&mut self, registration: &Arc<Registration>) -> bool {
-        let drained = registration.retire();
+    pub(crate) fn retire(&mut self, registration: &Arc<Registration>) {
+        registration.retire();
         let finished = self
             .pending_shutdown
             .extract_if(.., |pending| pending.is_shut_down());
         self.replaced.extend(finished.map(Replaced::Registration));
         self.pending_shutdown.push(Arc::clone(registration));
-        drained
     }
 
     /// Keeps `value`, which the registry or a client has just let go of, until no evaluation

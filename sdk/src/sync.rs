@@ -461,6 +461,16 @@ impl SpinHint {
     }
 }
 
+/// Spins until `done` returns `true`, for a few microseconds at most, in production; does
+/// nothing under the checkers, where a spin would only add steps. What the caller does next
+/// must be correct whatever `done` would have answered.
+pub(crate) fn spin_until(done: impl FnMut() -> bool) {
+    #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
+    backend::spin_until(done);
+    #[cfg(any(openfeature_sdk_shuttle, openfeature_sdk_loom))]
+    drop(done);
+}
+
 /// Runs `work` in the background on a new thread named `name`. Never fails: where no thread can
 /// be had, the work runs on the calling thread.
 pub(crate) fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
