@@ -574,11 +574,12 @@ impl Registry {
         distinct
     }
 
-    /// Retires `registration`, which the caller has just unbound from its last slot. Returns
-    /// `true` when the caller must run its shutdown once the lock is released; otherwise the
-    /// last lease will. Either way the registration is remembered until its shutdown has run,
-    /// so that `Api::shutdown` can wait for it and a new registration of the same provider can
-    /// start only after it (see [`Registry::predecessor`]).
+    /// Retires `registration`, which the caller has just unbound from its last slot, counting
+    /// a lease of the caller's own that it must give back with
+    /// [`Registration::release_retirer`] once the lock is released (and run the shutdown if
+    /// that was the last). The registration is remembered until its shutdown has run, so that
+    /// `Api::shutdown` can wait for it and a new registration of the same provider can start
+    /// only after it (see [`Registry::predecessor`]).
     pub(crate) fn retire(&mut self, registration: &Arc<Registration>) {
         registration.retire();
         let finished = self
