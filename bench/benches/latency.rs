@@ -512,10 +512,7 @@ fn run<G>(
     writer_setup: impl FnOnce() -> G + Send,
 ) -> (Histogram<u64>, u64, paths::Paths) {
     let warmup = (evals / 10).max(10_000);
-    // Bounds wide enough for any evaluation (1 ns to 100 s, 3 significant digits), allocated
-    // up front so that recording never allocates.
-    let mut histogram =
-        Histogram::<u64>::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds");
+    let mut histogram = new_histogram();
     let mut paths = paths::Paths::new();
     let measuring = AtomicBool::new(false);
     let stop = AtomicBool::new(false);
@@ -563,6 +560,12 @@ fn run<G>(
         measured_iterations.load(Ordering::Relaxed),
         paths,
     )
+}
+
+/// A histogram of evaluation times: bounds wide enough for any evaluation (1 ns to 100 s,
+/// 3 significant digits), allocated up front so that recording never allocates.
+fn new_histogram() -> Histogram<u64> {
+    Histogram::<u64>::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds")
 }
 
 fn print_table(rows: &[Row]) {
@@ -615,21 +618,18 @@ mod paths {
         by_path: Vec<Histogram<u64>>,
         /// Nanoseconds per step of the locked way, summed over the row's evaluations.
         #[cfg(feature = "probe")]
-        step_nanos: [u64; 7],
+        step_nanos: [u64; Step::COUNT],
     }
 
     impl Paths {
         pub fn new() -> Paths {
             Paths {
                 #[cfg(feature = "probe")]
-                by_path: (0..32)
-                    .map(|_| {
-                        Histogram::<u64>::new_with_bounds(1, 100_000_000_000, 3)
-                            .expect("valid histogram bounds")
-                    })
+                by_path: (0..Path::COMBINATIONS)
+                    .map(|_| super::new_histogram())
                     .collect(),
                 #[cfg(feature = "probe")]
-                step_nanos: [0; 7],
+                step_nanos: [0; Step::COUNT],
             }
         }
 
@@ -646,7 +646,7 @@ mod paths {
         #[cfg_attr(not(feature = "probe"), allow(clippy::unused_self))]
         pub fn record(&mut self, nanos: u64) {
             #[cfg(feature = "probe")]
-            self.by_path[usize::from(probe::take_path() & 31)].saturating_record(nanos);
+            self.by_path[usize::from(probe::take_path())].saturating_record(nanos);
             #[cfg(not(feature = "probe"))]
             let _ = nanos;
         }

@@ -32,6 +32,9 @@ impl Path {
     /// The evaluation gave back the last lease of a retired registration, so it ran that
     /// provider's shutdown.
     pub const RAN_SHUTDOWN: u8 = 16;
+    /// How many combinations of the bits there are: every value [`take_path`] returns is
+    /// below it.
+    pub const COMBINATIONS: usize = 32;
 }
 
 /// The steps of the locked way, in order; each is timed from the end of the one before (the
@@ -56,8 +59,11 @@ pub enum Step {
 
 #[cfg_attr(not(feature = "probe"), allow(dead_code))]
 impl Step {
+    /// How many steps there are.
+    pub const COUNT: usize = 7;
+
     /// Every step, in order: the indexes of [`take_step_nanos`]' array.
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; Step::COUNT] = [
         Step::Lookup,
         Step::RegistryLock,
         Step::ClientLocks,
@@ -95,7 +101,7 @@ mod enabled {
         static LAST: Cell<u64> = Cell::new(0);
     }
     crate::sync::fast_thread_local! {
-        static STEPS: RefCell<[u64; 7]> = RefCell::new([0; 7]);
+        static STEPS: RefCell<[u64; Step::COUNT]> = RefCell::new([0; Step::COUNT]);
     }
     static EPOCH: OnceLock<Instant> = OnceLock::new();
 
@@ -131,7 +137,7 @@ mod enabled {
 
     /// The calling thread's nanoseconds per [`Step`] (indexed as [`Step::ALL`]) since the last
     /// call; clears them.
-    pub fn take_step_nanos() -> [u64; 7] {
+    pub fn take_step_nanos() -> [u64; Step::COUNT] {
         STEPS
             .try_with(|steps| {
                 steps

@@ -59,16 +59,15 @@ mod backend {
     /// parking on a futex. The SDK's write sections are that short and run no user code, so a
     /// reader (an evaluation taking a fresh snapshot) waits one out without a system call.
     pub fn read<T>(lock: &RawRwLock<T>) -> RwLockReadGuard<'_, T> {
+        if let Some(guard) = lock.try_read() {
+            return guard;
+        }
+        crate::probe::path(crate::probe::Path::WAITED);
         let mut guard = None;
-        let mut tries = 0_u32;
         spin_until(|| {
-            tries += 1;
             guard = lock.try_read();
             guard.is_some()
         });
-        if tries > 1 || guard.is_none() {
-            crate::probe::path(crate::probe::Path::WAITED);
-        }
         guard.unwrap_or_else(|| lock.read())
     }
     /// Calls `done` until it returns `true`, spinning with exponential backoff in between, for
@@ -456,8 +455,7 @@ impl SpinHint {
 
     /// Spins until the flag is set, for a few microseconds at most.
     pub(crate) fn spin_until_set(&self) {
-        #[cfg(not(any(openfeature_sdk_shuttle, openfeature_sdk_loom)))]
-        backend::spin_until(|| self.set.load(atomic::Ordering::Acquire));
+        spin_until(|| self.is_set());
     }
 }
 
